@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct EvaluateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "evaluate", abstract: "TODO")
+    func run() async throws {}
+}
