@@ -1,6 +1,60 @@
 import ArgumentParser
+import Foundation
+import MoatCore
+import MoatDetect
 
-struct DetectCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "detect", abstract: "TODO")
-    func run() async throws {}
+struct DetectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Replay an exchange log and report campaigns and flagged accounts, in event time.",
+        discussion: """
+            Reads the exchange log (contract section 1; `-` for standard input) and the optional accounts file \
+            (section 2), replays them through the detection engine in time order, writes the report \
+            (section 4) and prints a summary. Stops at the first invalid line unless --skip-invalid is given.
+            """
+    )
+
+    @Argument(help: "Exchange log (JSON Lines), or - for standard input.")
+    var exchanges: String
+
+    @Option(help: "Accounts file (JSON Lines).")
+    var accounts: String?
+
+    @Option(help: "Where to write the report JSON (- for standard output).")
+    var out: String
+
+    @Flag(help: "Skip and count invalid lines instead of stopping.")
+    var skipInvalid = false
+
+    @Flag(help: "Do not print the summary table.")
+    var quiet = false
+
+    func run() throws {
+        let started = Date()
+        do {
+            let identities = try accounts.map { path throws(ContractError) in try readAccounts(path: path, skipInvalid: skipInvalid) } ?? []
+            let reader = try ExchangeReader(path: exchanges, skipInvalid: skipInvalid)
+            let size = exchanges == "-" ? 0 : ((try? FileManager.default.attributesOfItem(atPath: exchanges)[.size] as? Int64) ?? 0)
+            let bar = ProgressBar(label: "detect")
+            let report = try Replay.run(reader, accounts: identities) { n, bytes in
+                bar.update(fraction: size > 0 ? Double(bytes) / Double(size) : 0,
+                           detail: "\(Console.count(n)) exchanges  \(Console.bytes(bytes))")
+            }
+            bar.finish()
+            try ReportOutput.write(report, to: out)
+            for e in reader.firstErrors { Console.error("skipped: \(e)") }
+            if !quiet, out != "-" {
+                print(ReportOutput.table(report))
+                print(String(format: "\nreport written to %@ in %.1f s", out, Date().timeIntervalSince(started)))
+            }
+        } catch let error as ContractError {
+            throw ValidationFailure(message: error.description)
+        }
+    }
+}
+
+/// A one-line error for the user, exit code 1.
+struct ValidationFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

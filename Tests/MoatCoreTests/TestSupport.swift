@@ -30,12 +30,15 @@ func line(_ changes: [(String, String?)] = []) -> String {
 }
 
 func decode(_ bytes: [UInt8], fields: ExchangeReader.Fields = .all) -> Result<Exchange, ContractError> {
-    bytes.withUnsafeBufferPointer { buf in
-        do {
-            return .success(try Exchange.decode(line: buf, file: "t.jsonl", lineNumber: 7, fields: fields))
-        } catch {
-            return .failure(error)
-        }
+    // An exactly sized allocation, so that the address sanitizer catches any read past the end.
+    let exact = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+    defer { exact.deallocate() }
+    _ = exact.initialize(from: bytes)
+    do throws(ContractError) {
+        return .success(try Exchange.decode(line: UnsafeBufferPointer(exact), file: "t.jsonl", lineNumber: 7,
+                                            fields: fields))
+    } catch {
+        return .failure(error)
     }
 }
 

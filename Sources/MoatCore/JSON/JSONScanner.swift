@@ -149,20 +149,25 @@ struct JSONScanner {
         var hasEscapes = false
         while true {
             #if _endian(little)
-            // Eight bytes at a time while they are plain ASCII without quote, backslash or control chars.
+            // Sixteen, then eight bytes at a time while they are plain ASCII without quote, backslash or
+            // control characters. The lowest flagged byte is always a true hit (borrows only propagate
+            // upward), so it is where the byte-wise loop resumes.
+            while pos &+ 16 <= count {
+                let h0 = JSONScanner.specialBytes(UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self))
+                let h1 = JSONScanner.specialBytes(UnsafeRawPointer(base + pos + 8).loadUnaligned(as: UInt64.self))
+                if h0 | h1 == 0 {
+                    pos &+= 16
+                } else {
+                    pos &+= h0 != 0 ? h0.trailingZeroBitCount >> 3 : 8 &+ h1.trailingZeroBitCount >> 3
+                    break
+                }
+            }
             while pos &+ 8 <= count {
-                let w = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
-                let ones: UInt64 = 0x0101_0101_0101_0101
-                let highs: UInt64 = 0x8080_8080_8080_8080
-                let q = w ^ 0x2222_2222_2222_2222
-                let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
-                let special = ((q &- ones) & ~q) | ((b &- ones) & ~b) | ((w &- 0x2020_2020_2020_2020) & ~w) | w
-                let hits = special & highs
-                if hits == 0 {
+                let h = JSONScanner.specialBytes(UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self))
+                if h == 0 {
                     pos &+= 8
                 } else {
-                    // The lowest flagged byte is always a true hit (borrows only propagate upward).
-                    pos &+= hits.trailingZeroBitCount >> 3
+                    pos &+= h.trailingZeroBitCount >> 3
                     break
                 }
             }
@@ -184,6 +189,15 @@ struct JSONScanner {
                 try scanUTF8Sequence(field: field)
             }
         }
+    }
+
+    /// High bit set in (at least the lowest of) the bytes of `w` that are `"`, `\\`, below 0x20 or above 0x7F.
+    @inline(__always)
+    static func specialBytes(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let q = w ^ 0x2222_2222_2222_2222
+        let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
+        return ((q &- ones) | (b &- ones) | (w &- 0x2020_2020_2020_2020) | w) & 0x8080_8080_8080_8080
     }
 
     /// Validates one escape sequence at `pos` (the backslash) and moves past it.
@@ -679,13 +693,9 @@ struct JSONScanner {
         memcmp(p, name.utf8Start, name.utf8CodeUnitCount) == 0
     }
 
-    /// Calls `body` with the key's bytes (unescaped when needed) to map it to a field.
-    @inline(__always)
-    func matchKey<K>(_ span: JSONStringSpan, _ match: (UnsafePointer<UInt8>, Int) -> K) -> K {
-        if !span.hasEscapes {
-            return match(base + span.start, span.count)
-        }
-        return withStringBytes(span) { bytes in
+    /// The rare case of a key written with escapes (`"\u0069d"`).
+    func matchEscapedKey<K>(_ span: JSONStringSpan, _ match: (UnsafePointer<UInt8>, Int) -> K) -> K {
+        withStringBytes(span) { bytes in
             guard let p = bytes.baseAddress else { return match(base, 0) }
             return match(p, bytes.count)
         }

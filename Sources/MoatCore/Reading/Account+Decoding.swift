@@ -62,7 +62,7 @@ extension Account {
         if try s.beginObject() {
             repeat {
                 let key = try s.readKey()
-                switch s.matchKey(key, AccountKey.match) {
+                switch key.hasEscapes ? s.matchEscapedKey(key, AccountKey.match) : AccountKey.match(s.base + key.start, key.count) {
                 case .accountID: accountID = try s.readString(field: "account_id")
                 case .createdAt: a.createdAt = try s.readTimestamp(field: "created_at")
                 case .orgID: a.orgID = try s.readString(field: "org_id")
@@ -108,7 +108,7 @@ extension CampaignLabel {
         if try s.beginObject() {
             repeat {
                 let key = try s.readKey()
-                switch s.matchKey(key, LabelKey.match) {
+                switch key.hasEscapes ? s.matchEscapedKey(key, LabelKey.match) : LabelKey.match(s.base + key.start, key.count) {
                 case .accountID: accountID = try s.readString(field: "account_id")
                 case .campaign: campaign = try s.readString(field: "campaign")
                 case .unknown: try s.skipValue()

@@ -133,7 +133,7 @@ extension Exchange {
         if try s.beginObject() {
             repeat {
                 let key = try s.readKey()
-                switch s.matchKey(key, ExchangeKey.match) {
+                switch key.hasEscapes ? s.matchEscapedKey(key, ExchangeKey.match) : ExchangeKey.match(s.base + key.start, key.count) {
                 case .id: id = try s.readString(field: "id")
                 case .ts: ts = try s.readTimestamp(field: "ts")
                 case .accountID: accountID = try s.readString(field: "account_id")
@@ -204,7 +204,7 @@ extension Exchange {
         if try s.beginObject() {
             repeat {
                 let key = try s.readKey()
-                switch s.matchKey(key, ClientKey.match) {
+                switch key.hasEscapes ? s.matchEscapedKey(key, ClientKey.match) : ClientKey.match(s.base + key.start, key.count) {
                 case .ip: c.ip = try s.readString(field: "client.ip")
                 case .asn: c.asn = try s.readInt(field: "client.asn", nonNegative: false)
                 case .asnOrg: c.asnOrg = try s.readString(field: "client.asn_org")

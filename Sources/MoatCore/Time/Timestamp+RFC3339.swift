@@ -99,7 +99,9 @@ extension Timestamp {
 
     /// Hour of day (0–23) in UTC shifted by `offsetHours`.
     public func hourOfDay(offsetHours: Int = 0) -> Int {
-        let h = (milliseconds / Timestamp.hour + Int64(offsetHours)) % 24
+        var hours = milliseconds / Timestamp.hour
+        if milliseconds % Timestamp.hour < 0 { hours -= 1 }  // floor, not truncation, before 1970
+        let h = (hours + Int64(offsetHours)) % 24
         return Int(h < 0 ? h + 24 : h)
     }
 

@@ -107,7 +107,7 @@ struct Population {
             add(.classroom, id: String(format6: "k", i), member: i, created: created, activeFrom: start,
                 tz: p.classroom.timezone, activity: p.classroom.homeworkSessionsPerDay, network: .fixed(campusNAT),
                 client: ClientStack(userAgent: "OpenAI/Python 1.52.0", tlsFingerprint: Clients.tlsPython, endpoint: "chat.completions"),
-                org: "org-stateu-cs101", email: "cs.stateu.edu", card: nil, verification: "email", program: "education", country: "US")
+                email: "cs.stateu.edu", card: nil, verification: "email", program: "education", country: "US")
         }
 
         // An enterprise.
