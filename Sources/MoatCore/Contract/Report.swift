@@ -20,9 +20,12 @@ public struct Report: Sendable, Equatable, Codable {
         public var lastTs: String?
         public var campaigns: Int
         public var flaggedAccounts: Int
+        /// Exchanges dropped because their id repeated one seen shortly before (an optional addition to the contract).
+        public var duplicateExchanges: Int?
 
         public init(exchanges: Int = 0, accounts: Int = 0, invalidLines: Int = 0, firstTs: String? = nil,
-                    lastTs: String? = nil, campaigns: Int = 0, flaggedAccounts: Int = 0) {
+                    lastTs: String? = nil, campaigns: Int = 0, flaggedAccounts: Int = 0, duplicateExchanges: Int? = nil) {
+            self.duplicateExchanges = duplicateExchanges
             self.exchanges = exchanges
             self.accounts = accounts
             self.invalidLines = invalidLines
@@ -38,6 +41,7 @@ public struct Report: Sendable, Equatable, Codable {
             case firstTs = "first_ts"
             case lastTs = "last_ts"
             case flaggedAccounts = "flagged_accounts"
+            case duplicateExchanges = "duplicate_exchanges"
         }
     }
 

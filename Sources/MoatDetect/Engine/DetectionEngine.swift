@@ -93,26 +93,29 @@ public struct DetectionEngine {
 
         let a = account(e.accountID, ts: ts, &changes)
         let f = ExchangeFeatures(e)
-        let (prefix, prefixLabel, hosting) = network(e)
+        let (prefix, hosting) = network(e)
         profiles[Int(a)].record(e, f, prefix: prefix, hosting: hosting, maxPrefixes: config.maxValuesPerAccount)
         noteModel(e.model, account: a, ts: ts)
 
         if let ip = e.client.ip {
-            register(a, key: StableHash.of(ip, seed: 11), kind: .ip, label: ip, ts: ts, &changes)
+            register(a, key: StableHash.of(ip, seed: 11), kind: .ip, label: { ip }, ts: ts, &changes)
         }
-        if hosting, let prefix, let prefixLabel {
-            register(a, key: prefix, kind: .cloudPrefix, label: prefixLabel, ts: ts, &changes)
+        if hosting, let prefix {
+            register(a, key: prefix, kind: .cloudPrefix, label: { Self.prefixLabel(e.client.ip ?? "") }, ts: ts, &changes)
         }
         if let ua = e.client.userAgent, let tls = e.client.tlsFingerprint {
-            register(a, key: StableHash.of(ua + "\u{1}" + tls, seed: 12), kind: .clientStack, label: "\(ua) | \(tls)",
-                     ts: ts, &changes)
+            var h = StableHash(seed: 12)
+            h.add(ua)
+            h.add(UInt8(1))
+            h.add(tls)
+            register(a, key: h.value, kind: .clientStack, label: { "\(ua) | \(tls)" }, ts: ts, &changes)
         }
         if let sp = f.systemPromptHash {
-            register(a, key: sp, kind: .systemPrompt, label: "sp:" + String(sp, radix: 16), ts: ts, &changes)
+            register(a, key: sp, kind: .systemPrompt, label: { "sp:" + String(sp, radix: 16) }, ts: ts, &changes)
         }
         for key in f.templates where profiles[Int(a)].countTemplate(key, cap: config.maxTemplatesPerAccount) == config.templateMinUses {
-            let label = "tpl:" + String(key, radix: 16) + " " + String((e.prompt ?? "").prefix(80))
-            register(a, key: key, kind: .template, label: label, ts: ts, &changes)
+            register(a, key: key, kind: .template, label: { "tpl:" + String(key, radix: 16) + " " + String((e.prompt ?? "").prefix(80)) },
+                     ts: ts, &changes)
         }
         updateScore(a, ts: ts, &changes)
         if candidate[Int(a)] { synchronize(a, ts: ts, &changes) }
@@ -147,8 +150,8 @@ public struct DetectionEngine {
         return false
     }
 
-    /// The /24 (IPv4) or /48 (IPv6) prefix, and whether the AS is a hosting provider.
-    mutating func network(_ e: Exchange) -> (UInt64?, String?, Bool) {
+    /// The hash of the /24 (IPv4) or /48 (IPv6) prefix, and whether the AS is a hosting provider.
+    mutating func network(_ e: Exchange) -> (UInt64?, Bool) {
         var hosting = false
         if let org = e.client.asnOrg {
             if let cached = hostingCache[org] {
@@ -159,16 +162,17 @@ public struct DetectionEngine {
                 hostingCache[org] = hosting
             }
         }
-        guard let ip = e.client.ip else { return (nil, nil, hosting) }
-        let label: String
-        if ip.contains(":") {
-            label = ip.split(separator: ":", omittingEmptySubsequences: false).prefix(3).joined(separator: ":") + "::/48"
-        } else if let lastDot = ip.lastIndex(of: ".") {
-            label = ip[..<lastDot] + ".0/24"
-        } else {
-            label = ip
+        guard let ip = e.client.ip else { return (nil, hosting) }
+        return (StableHash.of(Self.prefixLabel(ip), seed: 13), hosting)
+    }
+
+    static func prefixLabel(_ ip: String) -> String {
+        let utf8 = ip.utf8
+        if utf8.contains(58) {  // ':'
+            return ip.split(separator: ":", omittingEmptySubsequences: false).prefix(3).joined(separator: ":") + "::/48"
         }
-        return (StableHash.of(label, seed: 13), label, hosting)
+        guard let lastDot = utf8.lastIndex(of: 46) else { return ip }
+        return String(ip[..<lastDot]) + ".0/24"
     }
 
     mutating func noteModel(_ model: String, account a: Int32, ts: Int64) {

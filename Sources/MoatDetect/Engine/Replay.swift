@@ -1,3 +1,4 @@
+import Foundation
 import MoatCore
 
 /// Replays an exchange log through a fresh engine in event time: what `moat detect` does.
@@ -6,7 +7,9 @@ public enum Replay {
                            progress: ((Int, Int64) -> Void)? = nil) throws(ContractError) -> Report {
         var engine = DetectionEngine(config: config, accounts: accounts)
         var n = 0
+        let readOnly = ProcessInfo.processInfo.environment["MOAT_READ_ONLY"] != nil
         while let e = try reader.next() {
+            if readOnly { n += 1; continue }
             _ = engine.ingest(e)
             n += 1
             if n & 0x3FFF == 0 { progress?(n, reader.bytesRead) }

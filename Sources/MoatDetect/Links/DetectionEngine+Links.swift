@@ -5,11 +5,11 @@ extension DetectionEngine {
     mutating func registerIdentity(_ a: Int32, _ identity: Account, ts: Int64, _ changes: inout [VerdictChange]) {
         let population = max(Double(identityStats.accounts), config.rarityFloorAccounts)
         if let card = identity.paymentFingerprint, let holders = identityStats.payments[card] {
-            register(a, key: StableHash.of(card, seed: 21), kind: .payment, label: card, ts: ts, &changes,
+            register(a, key: StableHash.of(card, seed: 21), kind: .payment, label: { card }, ts: ts, &changes,
                      weight: { _ in LinkIndex.rarity(holders: holders, population: population) })
         }
         if let domain = identity.emailDomain?.lowercased(), let holders = identityStats.emailDomains[domain] {
-            register(a, key: StableHash.of(domain, seed: 22), kind: .emailDomain, label: domain, ts: ts, &changes,
+            register(a, key: StableHash.of(domain, seed: 22), kind: .emailDomain, label: { domain }, ts: ts, &changes,
                      weight: { _ in LinkIndex.rarity(holders: holders, population: population) })
         }
         if let created = identity.createdAt?.milliseconds {
@@ -19,14 +19,14 @@ extension DetectionEngine {
             let burst = holders < config.signupBurstMinAccounts ? 0 : max(0, 1 - expected / Double(holders))
             if burst > 0 {
                 let label = Timestamp(milliseconds: hour * Timestamp.hour).rfc3339.prefix(13) + ":00Z"
-                register(a, key: StableHash.of(String(hour), seed: 23), kind: .signupBurst, label: String(label), ts: ts,
+                register(a, key: StableHash.of(String(hour), seed: 23), kind: .signupBurst, label: { String(label) }, ts: ts,
                          &changes, weight: { _ in burst })
             }
         }
     }
 
     /// Registers that account `a` holds a value, linking it to earlier holders.
-    mutating func register(_ a: Int32, key: UInt64, kind: LinkKind, label: @autoclosure () -> String, ts: Int64,
+    mutating func register(_ a: Int32, key: UInt64, kind: LinkKind, label: () -> String, ts: Int64,
                            _ changes: inout [VerdictChange], weight custom: ((Int) -> Double)? = nil) {
         let i = Int(a)
         guard !profiles[i].values.contains(key), profiles[i].values.count < config.maxValuesPerAccount else { return }
@@ -36,7 +36,7 @@ extension DetectionEngine {
         let weight = custom ?? { holders in LinkIndex.rarity(holders: holders, population: population) }
         let org = profiles[i].identity?.orgID
         var linked: [(Int32, Double)] = []
-        links.add(a, key: key, kind: kind, label: label(), cap: config.memberCaps[kind] ?? 128,
+        links.add(a, key: key, kind: kind, label: label, cap: config.memberCaps[kind] ?? 128,
                   weight: { kindWeight * weight($0) }) { other, w in linked.append((other, w)) }
         for (other, w) in linked {
             // Accounts of one declared organisation are expected to share infrastructure.
@@ -127,7 +127,7 @@ extension DetectionEngine {
             pending[i] = []
             for p in partners { join(a, p, ts: ts, &changes) }
         }
-        settle(find(a), ts: ts, &changes)
+        if groups[root]?.campaign == nil { settle(root, ts: ts, &changes) }
         if verdict[i] == .clear, profiles[i].exchanges >= config.suspiciousMinExchanges, new >= config.suspiciousScore {
             verdict[i] = .suspicious
             flaggedAt[i] = ts

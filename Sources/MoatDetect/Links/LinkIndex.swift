@@ -39,11 +39,19 @@ struct LinkIndex {
     }
 
     /// Adds `account` as a holder of `key`. Calls `link` for each earlier holder with the link weight.
-    mutating func add(_ account: Int32, key: UInt64, kind: LinkKind, label: @autoclosure () -> String, cap: Int,
+    mutating func add(_ account: Int32, key: UInt64, kind: LinkKind, label: () -> String, cap: Int,
                       weight: (Int) -> Double, link: (Int32, Double) -> Void) {
-        var v = values[key] ?? Value(kind: kind)
+        if values[key] == nil {
+            values[key] = Value(kind: kind)
+            labels[key] = label()
+        }
+        // Mutate in place through the dictionary's accessor: copying `members` would cost O(holders).
+        Self.join(&values[key, default: Value(kind: kind)], account, cap: cap, weight: weight, link: link)
+    }
+
+    private static func join(_ v: inout Value, _ account: Int32, cap: Int, weight: (Int) -> Double,
+                             link: (Int32, Double) -> Void) {
         if v.common { return }
-        if labels[key] == nil { labels[key] = label() }
         let w = weight(v.members.count + 1)
         if w > 0 { for m in v.members { link(m, w) } }
         v.members.append(account)
@@ -51,7 +59,6 @@ struct LinkIndex {
             v.common = true
             v.members = []
         }
-        values[key] = v
     }
 
     /// Adds weight to a pair; returns the pair's totals.

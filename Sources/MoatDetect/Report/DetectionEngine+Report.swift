@@ -33,7 +33,7 @@ extension DetectionEngine {
             exchanges: stats.exchanges, accounts: profiles.count, invalidLines: invalidLines,
             firstTs: stats.firstTs.map { Timestamp(milliseconds: $0).rfc3339 },
             lastTs: stats.lastTs.map { Timestamp(milliseconds: $0).rfc3339 },
-            campaigns: reportCampaigns.count, flaggedAccounts: accounts.count)
+            campaigns: reportCampaigns.count, flaggedAccounts: accounts.count, duplicateExchanges: stats.duplicates)
         return Report(summary: summary, campaigns: reportCampaigns, accounts: accounts)
     }
 
