@@ -93,7 +93,7 @@ extension DetectionEngine {
             tlsFingerprints: Array(Set(clientStacks.compactMap { $0.split(separator: "|").last.map { String($0).trimmed } })).sorted(),
             paymentFingerprints: top(.payment), emailDomains: top(.emailDomain),
             systemPromptHashes: top(.systemPrompt).map { String($0.dropFirst(3)) },
-            promptTemplates: top(.template, 5).map { String($0.split(separator: " ", maxSplits: 1).last ?? "") })
+            promptTemplates: unique(top(.template, 20).map { String($0.split(separator: " ", maxSplits: 1).last ?? "") }, limit: 5))
 
         var evidence: [String] = []
         let ex = Double(max(exchanges, 1))
@@ -126,6 +126,15 @@ extension DetectionEngine {
             detectedAt: Timestamp(milliseconds: campaigns[c].detectedAt).rfc3339, confidence: rounded(confidence),
             capabilities: capabilities, indicators: indicators, evidence: evidence)
         return (campaign, counts)
+    }
+
+    func unique(_ items: [String], limit: Int) -> [String] {
+        var seen: [String] = []
+        for item in items where !seen.contains(item) {
+            seen.append(item)
+            if seen.count == limit { break }
+        }
+        return seen
     }
 
     func prefixesOf(_ ips: [String]) -> [String] {
