@@ -3,9 +3,13 @@ import MoatCore
 /// Holds exchanges for a bounded window so that a roughly ordered log is replayed in exact time order.
 ///
 /// An exchange is released once the newest time seen is more than `window` past it. One that arrives
-/// after its moment was released is processed at once and counted as late.
+/// after its moment was released is processed at once and counted as late. The heap orders small keys;
+/// the exchanges themselves stay put in slots, so reordering never copies them.
 struct ReorderBuffer {
-    private var heap: [(ts: Int64, seq: Int, exchange: Exchange)] = []
+    private struct Key { var ts: Int64; var seq: Int; var slot: Int32 }
+    private var heap: [Key] = []
+    private var slots: [Exchange?] = []
+    private var free: [Int32] = []
     private var sequence = 0
     let window: Int64
     private(set) var watermark: Int64 = .min
@@ -15,12 +19,20 @@ struct ReorderBuffer {
     var count: Int { heap.count }
 
     mutating func push(_ e: Exchange) {
-        heap.append((e.ts.milliseconds, sequence, e))
+        let slot: Int32
+        if let reused = free.popLast() {
+            slot = reused
+            slots[Int(slot)] = e
+        } else {
+            slot = Int32(slots.count)
+            slots.append(e)
+        }
+        heap.append(Key(ts: e.ts.milliseconds, seq: sequence, slot: slot))
         sequence += 1
         var i = heap.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
-            guard less(i, parent) else { break }
+            guard less(heap[i], heap[parent]) else { break }
             heap.swapAt(i, parent)
             i = parent
         }
@@ -37,17 +49,20 @@ struct ReorderBuffer {
             while true {
                 let l = 2 * i + 1, r = l + 1
                 var m = i
-                if l < heap.count, less(l, m) { m = l }
-                if r < heap.count, less(r, m) { m = r }
+                if l < heap.count, less(heap[l], heap[m]) { m = l }
+                if r < heap.count, less(heap[r], heap[m]) { m = r }
                 if m == i { break }
                 heap.swapAt(i, m)
                 i = m
             }
         }
-        return top.exchange
+        var out: Exchange? = nil
+        swap(&out, &slots[Int(top.slot)])
+        free.append(top.slot)
+        return out
     }
 
-    private func less(_ a: Int, _ b: Int) -> Bool {
-        heap[a].ts != heap[b].ts ? heap[a].ts < heap[b].ts : heap[a].seq < heap[b].seq
+    @inline(__always) private func less(_ a: Key, _ b: Key) -> Bool {
+        a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq
     }
 }

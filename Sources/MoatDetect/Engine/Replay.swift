@@ -2,20 +2,85 @@ import Foundation
 import MoatCore
 
 /// Replays an exchange log through a fresh engine in event time: what `moat detect` does.
+///
+/// Parsing runs on its own thread and hands batches to the engine, so the two use both cores.
 public enum Replay {
     public static func run(_ reader: ExchangeReader, accounts: [Account], config: DetectionConfig = DetectionConfig(),
                            progress: ((Int, Int64) -> Void)? = nil) throws(ContractError) -> Report {
         var engine = DetectionEngine(config: config, accounts: accounts)
+        let channel = BatchChannel(capacity: 8)
+        let box = UncheckedBox(reader)
+        let producer = Thread {
+            let reader = box.value
+            var batch: [Exchange] = []
+            batch.reserveCapacity(BatchChannel.batchSize)
+            do {
+                while let e = try reader.next() {
+                    batch.append(e)
+                    if batch.count == BatchChannel.batchSize {
+                        channel.put(.exchanges(batch, reader.bytesRead))
+                        batch = []
+                        batch.reserveCapacity(BatchChannel.batchSize)
+                    }
+                }
+                channel.put(.exchanges(batch, reader.bytesRead))
+                channel.put(.end)
+            } catch {
+                channel.put(.exchanges(batch, reader.bytesRead))
+                channel.put(.failed(error as? ContractError ?? ContractError(file: reader.path, message: "\(error)")))
+            }
+        }
+        producer.stackSize = 8 << 20
+        producer.start()
         var n = 0
-        let readOnly = ProcessInfo.processInfo.environment["MOAT_READ_ONLY"] != nil
-        while let e = try reader.next() {
-            if readOnly { n += 1; continue }
-            _ = engine.ingest(e)
-            n += 1
-            if n & 0x3FFF == 0 { progress?(n, reader.bytesRead) }
+        loop: while true {
+            switch channel.take() {
+            case .exchanges(let batch, let bytes):
+                for e in batch { _ = engine.ingest(e) }
+                n += batch.count
+                progress?(n, bytes)
+            case .end:
+                break loop
+            case .failed(let error):
+                throw error
+            }
         }
         _ = engine.flush()
-        progress?(n, reader.bytesRead)
         return engine.report(invalidLines: reader.invalidLines)
     }
+}
+
+/// A bounded queue of parsed batches between the reading thread and the engine.
+final class BatchChannel: @unchecked Sendable {
+    enum Item { case exchanges([Exchange], Int64), end, failed(ContractError) }
+    static let batchSize = 2_048
+
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func put(_ item: Item) {
+        condition.lock()
+        while items.count >= capacity { condition.wait() }
+        items.append(item)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func take() -> Item {
+        condition.lock()
+        while items.isEmpty { condition.wait() }
+        let item = items.removeFirst()
+        condition.broadcast()
+        condition.unlock()
+        return item
+    }
+}
+
+/// Hands a non-Sendable value to exactly one other thread, which then owns it.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
