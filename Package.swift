@@ -10,19 +10,59 @@ let package = Package(
         .library(name: "MoatDetect", targets: ["MoatDetect"]),
         .library(name: "MoatSimulate", targets: ["MoatSimulate"]),
         .library(name: "MoatEvaluate", targets: ["MoatEvaluate"]),
+        .library(name: "MoatStore", targets: ["MoatStore"]),
+        .library(name: "MoatGateway", targets: ["MoatGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
+        // Pure Swift, no networking: contract types, the engine, the simulator, the scorer.
         .target(name: "MoatCore"),
         .target(name: "MoatDetect", dependencies: ["MoatCore"]),
         .target(name: "MoatSimulate", dependencies: ["MoatCore"]),
         .target(name: "MoatEvaluate", dependencies: ["MoatCore"]),
+        // Persistence: keys, accounts, the exchange log, verdicts and audit, in embedded SQLite.
+        .target(
+            name: "MoatStore",
+            dependencies: [
+                "MoatCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The inline gateway and the deterministic mock upstream, on Hummingbird.
+        .target(
+            name: "MoatGateway",
+            dependencies: [
+                "MoatCore", "MoatDetect", "MoatStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "moat",
             dependencies: [
-                "MoatCore", "MoatDetect", "MoatSimulate", "MoatEvaluate",
+                "MoatCore", "MoatDetect", "MoatSimulate", "MoatEvaluate", "MoatStore", "MoatGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -30,6 +70,15 @@ let package = Package(
         .testTarget(name: "MoatDetectTests", dependencies: ["MoatDetect", "MoatSimulate", "MoatEvaluate"]),
         .testTarget(name: "MoatSimulateTests", dependencies: ["MoatSimulate"]),
         .testTarget(name: "MoatEvaluateTests", dependencies: ["MoatEvaluate"]),
+        .testTarget(name: "MoatStoreTests", dependencies: ["MoatStore"]),
+        .testTarget(
+            name: "MoatGatewayTests",
+            dependencies: [
+                "MoatGateway", "MoatStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "MoatCLITests", dependencies: ["MoatCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -41,6 +41,8 @@ extension DetectionEngine {
         for (other, w) in linked {
             // Accounts of one declared organisation are expected to share infrastructure.
             if let org, profiles[Int(other)].identity?.orgID == org { continue }
+            // Already in one group: the link adds nothing, and not storing it keeps memory per account flat.
+            if find(a) == find(other) { continue }
             let p = links.strengthen(a, other, kind: kind, weight: w)
             if Double(p.hard) >= config.hardLinkThreshold, Double(p.hard + p.soft) >= config.totalLinkThreshold {
                 join(a, other, ts: ts, &changes)
@@ -151,7 +153,7 @@ extension DetectionEngine {
             let burst = max(0, 1 - 2 * syncBaseline / Double(syncMembers.count + 1))
             let w = (config.kindWeights[.sync] ?? 0) * burst
             if w > 0 {
-                for other in syncMembers {
+                for other in syncMembers where find(a) != find(other) {
                     let p = links.strengthen(a, other, kind: .sync, weight: w)
                     if Double(p.hard) >= config.hardLinkThreshold, Double(p.hard + p.soft) >= config.totalLinkThreshold {
                         join(a, other, ts: ts, &changes)

@@ -192,3 +192,11 @@ extension String {
         return String(s)
     }
 }
+
+extension DetectionEngine {
+    /// The reasons for one account's verdict, without building the whole report (for live enforcement).
+    public func explain(accountID: String) -> [String] {
+        guard let i = index[accountID] else { return [] }
+        return reasons(i, shared: [:], campaignSize: verdict[Int(i)] == .campaign ? groups[findConst(i)]?.members.count : nil)
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Hummingbird
+import MoatCore
+import MoatStore
+import NIOCore
+
+extension Gateway {
+    /// The admin API, on its own listener, behind a bearer token: accounts, verdicts, campaigns with
+    /// evidence, overrides, the review queue, the audit trail and keys. `/metrics` (Prometheus) and
+    /// `/health` need no token.
+    public func adminRouter() -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
+        }
+        router.get("/health") { _, _ in "ok" }
+        let admin = router.group("/admin").add(middleware: AdminAuth(token: config.admin.resolvedToken()))
+        admin.get("/accounts") { _, _ in try self.json(self.accountsView()) }
+        admin.get("/verdicts") { _, _ in try self.json(await self.enforcer.report().accounts) }
+        admin.get("/campaigns") { _, _ in try self.json(await self.enforcer.report().campaigns) }
+        admin.get("/report") { _, _ in try self.json(await self.enforcer.report()) }
+        admin.get("/review") { _, _ in try self.json(self.actions.entries().filter { $0.value.pendingReview }) }
+        admin.post("/review/{account}/{decision}") { _, context in
+            let account = try context.parameters.require("account")
+            let decision = try context.parameters.require("decision")
+            guard decision == "approve" || decision == "dismiss" else { throw HTTPError(.badRequest, message: "decision is approve or dismiss") }
+            guard let entry = self.actions.review(account, approve: decision == "approve") else {
+                throw HTTPError(.notFound, message: "no verdict waiting for review for \(account)")
+            }
+            try self.store.appendAudit(AuditEntry(at: Date(), actor: "operator", action: "review-\(decision)",
+                                                  subject: "account:" + account, reasons: entry.reasons))
+            return try self.json(entry)
+        }
+        admin.get("/audit") { request, _ in
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
+            return try self.json(self.store.audit(limit: limit, subject: request.uri.queryParameters.get("subject")))
+        }
+        admin.get("/overrides") { _, _ in try self.json(self.store.overrides()) }
+        admin.post("/overrides") { request, context in
+            let body = try await request.decode(as: OverrideRequest.self, context: context)
+            guard ["account", "org", "key"].contains(body.scope) else { throw HTTPError(.badRequest, message: "scope is account, org or key") }
+            guard GatewayAction(rawValue: body.action) != nil else {
+                throw HTTPError(.badRequest, message: "action is one of \(GatewayAction.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let o = Override(scope: body.scope, subject: body.subject, action: body.action, reason: body.reason ?? "",
+                             actor: body.actor ?? "operator", at: Date())
+            try self.store.setOverride(o)
+            self.actions.setOverride(o)
+            try self.store.appendAudit(AuditEntry(at: o.at, actor: o.actor, action: "override-\(o.action)",
+                                                  subject: "\(o.scope):\(o.subject)", reasons: [o.reason]))
+            return try self.json(o)
+        }
+        admin.delete("/overrides/{scope}/{subject}") { _, context in
+            let scope = try context.parameters.require("scope")
+            let subject = try context.parameters.require("subject")
+            guard try self.store.removeOverride(scope: scope, subject: subject) else { throw HTTPError(.notFound) }
+            self.actions.removeOverride(scope: scope, subject: subject)
+            try self.store.appendAudit(AuditEntry(at: Date(), actor: "operator", action: "override-removed",
+                                                  subject: "\(scope):\(subject)", reasons: []))
+            return Response(status: .noContent)
+        }
+        admin.get("/keys") { request, _ in try self.json(self.store.keys(account: request.uri.queryParameters.get("account"))) }
+        admin.post("/keys") { request, context in
+            let body = try await request.decode(as: KeyRequest.self, context: context)
+            let created = try self.store.createKey(account: body.account, org: body.org, name: body.name)
+            try self.store.appendAudit(AuditEntry(at: Date(), actor: "operator", action: "key-created",
+                                                  subject: "key:" + created.id, reasons: ["account \(body.account)"]))
+            return try self.json(["id": created.id, "secret": created.secret, "account": body.account])
+        }
+        admin.delete("/keys/{id}") { _, context in
+            let id = try context.parameters.require("id")
+            guard try self.store.revokeKey(id: id) else { throw HTTPError(.notFound, message: "no key \(id)") }
+            self.keys.invalidate()
+            try self.store.appendAudit(AuditEntry(at: Date(), actor: "operator", action: "key-revoked", subject: "key:" + id, reasons: []))
+            return Response(status: .noContent)
+        }
+        return router
+    }
+
+    struct OverrideRequest: Decodable {
+        var scope: String
+        var subject: String
+        var action: String
+        var reason: String?
+        var actor: String?
+    }
+
+    struct KeyRequest: Decodable {
+        var account: String
+        var org: String?
+        var name: String?
+    }
+
+    struct AccountView: Encodable {
+        var account: String
+        var action: String
+        var verdict: String
+        var campaign: String?
+        var score: Double
+        var pendingReview: Bool
+        var reasons: [String]
+    }
+
+    func accountsView() -> [AccountView] {
+        actions.entries().sorted { $0.key < $1.key }.map { id, e in
+            AccountView(account: id, action: e.action.rawValue, verdict: e.verdict, campaign: e.campaign, score: e.score,
+                        pendingReview: e.pendingReview, reasons: e.reasons)
+        }
+    }
+
+    func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return Response(status: .ok, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+    }
+}
+
+/// Bearer-token check for the admin API. Without a configured token the admin API refuses everything.
+struct AdminAuth: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+    let token: String?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token, request.headers[.authorization] == "Bearer \(token)" else {
+            throw HTTPError(.unauthorized, message: "admin token required (Authorization: Bearer TOKEN)")
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,69 @@
+// Missing keys keep their defaults: a config file names only what it changes.
+
+extension GatewayConfig {
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try c.decodeIfPresent(Listener.self, forKey: .listen) ?? listen
+        admin = try c.decodeIfPresent(AdminListener.self, forKey: .admin) ?? admin
+        store = try c.decodeIfPresent(String.self, forKey: .store) ?? store
+        upstreams = try c.decodeIfPresent(Upstreams.self, forKey: .upstreams) ?? upstreams
+        trustForwardedFor = try c.decodeIfPresent(Bool.self, forKey: .trustForwardedFor) ?? trustForwardedFor
+        tlsFingerprintHeader = try c.decodeIfPresent(String.self, forKey: .tlsFingerprintHeader) ?? tlsFingerprintHeader
+        maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? maxBodyBytes
+        upstreamTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .upstreamTimeoutSeconds) ?? upstreamTimeoutSeconds
+        limits = try c.decodeIfPresent(LimitsConfig.self, forKey: .limits) ?? limits
+        policy = try c.decodeIfPresent(PolicyConfig.self, forKey: .policy) ?? policy
+        detectionReorderSeconds = try c.decodeIfPresent(Double.self, forKey: .detectionReorderSeconds) ?? detectionReorderSeconds
+    }
+}
+
+extension GatewayConfig.Listener {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 8080
+    }
+}
+
+extension GatewayConfig.AdminListener {
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+        token = try c.decodeIfPresent(String.self, forKey: .token) ?? token
+        tokenEnv = try c.decodeIfPresent(String.self, forKey: .tokenEnv) ?? tokenEnv
+    }
+}
+
+extension GatewayConfig.Upstreams {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        openai = try c.decodeIfPresent(GatewayConfig.Upstream.self, forKey: .openai)
+        anthropic = try c.decodeIfPresent(GatewayConfig.Upstream.self, forKey: .anthropic)
+    }
+}
+
+extension LimitsConfig {
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        defaultTier = try c.decodeIfPresent(String.self, forKey: .defaultTier) ?? defaultTier
+        tiers = try c.decodeIfPresent([String: Tier].self, forKey: .tiers) ?? tiers
+        assign = try c.decodeIfPresent([Rule].self, forKey: .assign) ?? assign
+        defaultMaxTokens = try c.decodeIfPresent(Int.self, forKey: .defaultMaxTokens) ?? defaultMaxTokens
+    }
+}
+
+extension PolicyConfig {
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        campaign = try c.decodeIfPresent(GatewayAction.self, forKey: .campaign) ?? campaign
+        suspicious = try c.decodeIfPresent(GatewayAction.self, forKey: .suspicious) ?? suspicious
+        reviewBelowConfidence = try c.decodeIfPresent(Double.self, forKey: .reviewBelowConfidence) ?? reviewBelowConfidence
+        takedown = try c.decodeIfPresent(Bool.self, forKey: .takedown) ?? takedown
+        throttleTier = try c.decodeIfPresent(String.self, forKey: .throttleTier) ?? throttleTier
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import MoatStore
+import Synchronization
+
+/// What the gateway currently does for each account, read on every request.
+///
+/// Detection writes it (through `Enforcer`), operators override it (admin API), handlers read it; a mutex
+/// keeps the read on the hot path to a dictionary lookup.
+public final class ActionTable: Sendable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var action: GatewayAction
+        public var verdict: String
+        public var campaign: String?
+        public var score: Double
+        public var since: Date
+        public var reasons: [String]
+        /// Waiting for an operator: not enforced until approved.
+        public var pendingReview: Bool
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var overrides: [String: Override] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init(overrides: [Override] = []) {
+        state.withLock { s in for o in overrides { s.overrides[Self.key(o.scope, o.subject)] = o } }
+    }
+
+    static func key(_ scope: String, _ subject: String) -> String { scope + "\u{1}" + subject }
+
+    /// The action for a request, operators' overrides first: an allowlisted account, org or key is never acted on.
+    public func action(account: String, org: String?, key: String) -> GatewayAction {
+        state.withLock { s in
+            let overrides = [Self.key("key", key), Self.key("account", account), org.map { Self.key("org", $0) }]
+                .compactMap { $0 }.compactMap { s.overrides[$0] }
+            if overrides.contains(where: { $0.action == GatewayAction.allow.rawValue }) { return .allow }
+            let forced = overrides.compactMap { GatewayAction(rawValue: $0.action) }.max { $0.severity < $1.severity }
+            guard let entry = s.entries[account], !entry.pendingReview else { return forced ?? .allow }
+            guard let forced else { return entry.action }
+            return forced.severity > entry.action.severity ? forced : entry.action
+        }
+    }
+
+    public func isAllowlisted(account: String, org: String?) -> Bool {
+        state.withLock { s in
+            [Self.key("account", account), org.map { Self.key("org", $0) }].compactMap { $0 }
+                .contains { s.overrides[$0]?.action == GatewayAction.allow.rawValue }
+        }
+    }
+
+    public func set(_ account: String, _ entry: Entry) { state.withLock { $0.entries[account] = entry } }
+    public func entry(_ account: String) -> Entry? { state.withLock { $0.entries[account] } }
+    public func entries() -> [String: Entry] { state.withLock { $0.entries } }
+
+    public func setOverride(_ o: Override) { state.withLock { $0.overrides[Self.key(o.scope, o.subject)] = o } }
+    public func removeOverride(scope: String, subject: String) {
+        _ = state.withLock { $0.overrides.removeValue(forKey: Self.key(scope, subject)) }
+    }
+
+    /// Approves or dismisses a verdict waiting for review; returns the entry, nil if none waited.
+    public func review(_ account: String, approve: Bool) -> Entry? {
+        state.withLock { s in
+            guard var e = s.entries[account], e.pendingReview else { return nil }
+            e.pendingReview = false
+            if !approve { e.action = .allow }
+            s.entries[account] = e
+            return e
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import GRDB
+import MoatCore
+
+/// Moat's embedded store: API keys, accounts, the exchange log, the audit trail and operator
+/// overrides, in one SQLite file (no server to set up).
+///
+/// The file is opened as a GRDB `DatabasePool` in WAL mode: one writer and concurrent readers, so
+/// lookups (keys, overrides) never wait behind log appends. `synchronous = NORMAL`: a transaction is
+/// in the WAL (the operating system's page cache) when its method returns, so it survives the
+/// process being killed, SIGKILL included; only a power loss or kernel crash can lose the last
+/// transactions before a checkpoint. That is the durability the gateway promises: nothing already
+/// answered is lost when the gateway process dies.
+///
+/// Every method is synchronous and thread-safe; call it from any thread or task. Dates round-trip
+/// exactly: they are stored as seconds since Foundation's reference date (2001-01-01T00:00:00Z).
+public final class MoatStore: Sendable {
+    /// The SQLite file.
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens the store at `path`, creating the file and bringing its schema up to date.
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.label = "moat.store"
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Schema.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw MoatStoreError("cannot open the store \(path): \(error.message ?? error.description)")
+        }
+    }
+
+    /// A store in a fresh file of a new temporary directory, for tests.
+    public static func temporary() throws -> MoatStore {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("moat-store-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return try MoatStore(path: dir.appendingPathComponent("moat.sqlite").path)
+    }
+}
+
+/// A store error with a one-line message for the operator.
+public struct MoatStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension Date {
+    /// The stored form of a date: seconds since the reference date, an exact round trip.
+    var storeValue: Double { timeIntervalSinceReferenceDate }
+    init(storeValue: Double) { self.init(timeIntervalSinceReferenceDate: storeValue) }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MoatGateway
+import MoatStore
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the inline gateway in front of OpenAI- and Anthropic-compatible APIs.",
+        discussion: """
+            Proxies POST /v1/chat/completions and POST /v1/messages to the configured upstreams: \
+            authenticates Moat API keys, enforces usage limits, logs every served exchange to the store, \
+            feeds it to live detection and acts on verdicts per the policy. The admin API, /metrics and \
+            /health are on a separate listener. Stops gracefully on SIGINT or SIGTERM.
+            """
+    )
+
+    @Option(help: "Configuration file (YAML).")
+    var config: String?
+
+    @Option(help: "Override the proxy listener's port.")
+    var port: Int?
+
+    @Option(help: "Override the admin listener's port.")
+    var adminPort: Int?
+
+    @Option(help: "Override the store path.")
+    var store: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        var settings = try config.map { try GatewayConfig.load(path: $0) } ?? GatewayConfig()
+        if let port { settings.listen.port = port }
+        if let adminPort { settings.admin.port = adminPort }
+        if let store { settings.store = store }
+        var logger = Logger(label: "moat")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let db = try MoatStore(path: settings.store)
+        let gateway = try Gateway(config: settings, store: db, logger: logger)
+        logger.notice("moat serve", metadata: [
+            "proxy": "\(settings.listen.host):\(settings.listen.port)", "admin": "\(settings.admin.host):\(settings.admin.port)",
+            "store": "\(settings.store)", "openai": "\(settings.upstreams.openai?.url ?? "-")",
+            "anthropic": "\(settings.upstreams.anthropic?.url ?? "-")",
+        ])
+        if settings.admin.resolvedToken() == nil {
+            logger.warning("no admin token configured (admin.token or $MOAT_ADMIN_TOKEN): the admin API refuses every request")
+        }
+        try await gateway.run()
+    }
+}
