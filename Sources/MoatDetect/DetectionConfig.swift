@@ -36,6 +36,11 @@ public struct DetectionConfig: Sendable {
         .ip: 1.0, .cloudPrefix: 0.6, .payment: 1.0, .emailDomain: 0.8, .signupBurst: 0.7,
         .clientStack: 0.8, .systemPrompt: 0.6, .template: 0.7, .sync: 0.25,
     ]
+    /// An exact residential IP is weaker evidence than a hosting one: residential proxy networks route
+    /// through real customers' homes, and carrier NAT shares addresses.
+    public var residentialIPWeight = 0.6
+    /// Two groups that are both campaigns already merge only on hard links at least this strong.
+    public var campaignMergeHardThreshold = 1.5
     /// A value shared by more accounts than this is common and stops linking.
     public var memberCaps: [LinkKind: Int] = [
         .ip: 128, .cloudPrefix: 128, .payment: 256, .emailDomain: 512, .signupBurst: 512,

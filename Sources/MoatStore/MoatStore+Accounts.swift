@@ -6,7 +6,8 @@ extension MoatStore {
     /// Returns how many were written.
     @discardableResult
     public func importAccounts(_ accounts: [Account]) throws -> Int {
-        try pool.write { db in
+        defer { checkpointer.wrote(bytes: accounts.count * 256) }
+        return try pool.write { db in
             let statement = try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO accounts
                     (account_id, created_at_ms, org_id, email_domain, payment_fingerprint, verification, program, country, label)

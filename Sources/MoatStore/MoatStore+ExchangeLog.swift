@@ -17,6 +17,8 @@ extension MoatStore {
                 try statement.execute()
             }
         }
+        // Row, key and index overhead included, roughly.
+        checkpointer.wrote(bytes: lines.reduce(exchanges.count * 128) { $0 + $1.utf8.count })
     }
 
     /// How many exchanges the log holds.

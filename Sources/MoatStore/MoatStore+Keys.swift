@@ -63,7 +63,8 @@ extension MoatStore {
     /// `revokedAt` set. Nil when no key has that secret.
     public func key(secret: String) throws -> APIKeyRecord? {
         let digest = Self.hash(secret: secret)
-        return try pool.read { db in
+        // One statement, atomic on its own: no need for the explicit transaction of `read`.
+        return try pool.unsafeRead { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.keyColumns) FROM api_keys WHERE secret_sha256 = ?"),
                              arguments: [digest]).map(Self.keyRecord)
         }

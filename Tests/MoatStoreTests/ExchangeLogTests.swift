@@ -1,7 +1,7 @@
 import Foundation
 import MoatCore
 import Testing
-import MoatStore
+@testable import MoatStore
 
 func exchange(_ id: String, _ ms: Int64, account: String = "acct-1") -> Exchange {
     Exchange(id: id, ts: Timestamp(milliseconds: ms), accountID: account, model: "m-1", inputTokens: 10, outputTokens: 20,
@@ -62,6 +62,15 @@ func exported(_ store: MoatStore, since: Timestamp? = nil) throws -> [String] {
         #expect(try reopened.exchangeCount() == 100)
         #expect(try reopened.keys().count == 1)
         #expect(try exported(reopened).first == exchange("x-0", 0).jsonLine)
+    }
+
+    @Test func checkpointKeepsEverything() throws {
+        let store = try MoatStore.temporary()
+        try store.appendExchanges((0..<300).map { exchange("c-\($0)", Int64($0)) })
+        store.checkpointer.checkpoint()
+        try store.appendExchanges([exchange("c-300", 300)])
+        let reopened = try MoatStore(path: store.path)
+        #expect(try reopened.exchangeCount() == 301)
     }
 
     @Test func concurrentAppendsAndReads() async throws {

@@ -98,7 +98,8 @@ public struct DetectionEngine {
         noteModel(e.model, account: a, ts: ts)
 
         if let ip = e.client.ip {
-            register(a, key: StableHash.of(ip, seed: 11), kind: .ip, label: { ip }, ts: ts, &changes)
+            register(a, key: StableHash.of(ip, seed: 11), kind: .ip, label: { ip }, ts: ts, &changes,
+                     scale: hosting ? 1 : config.residentialIPWeight)
         }
         if hosting, let prefix {
             register(a, key: prefix, kind: .cloudPrefix, label: { Self.prefixLabel(e.client.ip ?? "") }, ts: ts, &changes)

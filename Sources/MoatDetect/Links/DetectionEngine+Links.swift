@@ -27,11 +27,11 @@ extension DetectionEngine {
 
     /// Registers that account `a` holds a value, linking it to earlier holders.
     mutating func register(_ a: Int32, key: UInt64, kind: LinkKind, label: () -> String, ts: Int64,
-                           _ changes: inout [VerdictChange], weight custom: ((Int) -> Double)? = nil) {
+                           _ changes: inout [VerdictChange], weight custom: ((Int) -> Double)? = nil, scale: Double = 1) {
         let i = Int(a)
         guard !profiles[i].values.contains(key), profiles[i].values.count < config.maxValuesPerAccount else { return }
         profiles[i].values.insert(key)
-        let kindWeight = config.kindWeights[kind] ?? 0
+        let kindWeight = (config.kindWeights[kind] ?? 0) * scale
         let population = max(Double(profiles.count), config.rarityFloorAccounts)
         let weight = custom ?? { holders in LinkIndex.rarity(holders: holders, population: population) }
         let org = profiles[i].identity?.orgID
@@ -45,14 +45,18 @@ extension DetectionEngine {
             if find(a) == find(other) { continue }
             let p = links.strengthen(a, other, kind: kind, weight: w)
             if Double(p.hard) >= config.hardLinkThreshold, Double(p.hard + p.soft) >= config.totalLinkThreshold {
-                join(a, other, ts: ts, &changes)
+                join(a, other, ts: ts, &changes, hard: Double(p.hard))
             }
         }
     }
 
     /// Two strongly linked accounts join one group if both look like extraction; otherwise the link waits.
-    mutating func join(_ a: Int32, _ b: Int32, ts: Int64, _ changes: inout [VerdictChange]) {
+    mutating func join(_ a: Int32, _ b: Int32, ts: Int64, _ changes: inout [VerdictChange], hard: Double = .infinity) {
         if candidate[Int(a)], candidate[Int(b)] {
+            let (ra, rb) = (find(a), find(b))
+            if ra != rb, groups[ra]?.campaign != nil, groups[rb]?.campaign != nil, hard < config.campaignMergeHardThreshold {
+                return
+            }
             union(a, b, ts: ts, &changes)
             return
         }

@@ -16,6 +16,17 @@ public final class ActionTable: Sendable {
         public var reasons: [String]
         /// Waiting for an operator: not enforced until approved.
         public var pendingReview: Bool
+
+        public init(action: GatewayAction, verdict: String, campaign: String?, score: Double, since: Date,
+                    reasons: [String], pendingReview: Bool) {
+            self.action = action
+            self.verdict = verdict
+            self.campaign = campaign
+            self.score = score
+            self.since = since
+            self.reasons = reasons
+            self.pendingReview = pendingReview
+        }
     }
 
     private struct State {
