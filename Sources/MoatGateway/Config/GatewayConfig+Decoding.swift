@@ -15,6 +15,10 @@ extension GatewayConfig {
         limits = try c.decodeIfPresent(LimitsConfig.self, forKey: .limits) ?? limits
         policy = try c.decodeIfPresent(PolicyConfig.self, forKey: .policy) ?? policy
         detectionReorderSeconds = try c.decodeIfPresent(Double.self, forKey: .detectionReorderSeconds) ?? detectionReorderSeconds
+        eventTimeHeader = try c.decodeIfPresent(String.self, forKey: .eventTimeHeader)
+        asnHeader = try c.decodeIfPresent(String.self, forKey: .asnHeader)
+        asnOrgHeader = try c.decodeIfPresent(String.self, forKey: .asnOrgHeader)
+        countryHeader = try c.decodeIfPresent(String.self, forKey: .countryHeader)
     }
 }
 

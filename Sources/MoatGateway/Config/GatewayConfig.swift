@@ -23,6 +23,14 @@ public struct GatewayConfig: Codable, Sendable {
     public var policy = PolicyConfig()
     /// How long live exchanges may arrive out of order before the engine processes them.
     public var detectionReorderSeconds = 5.0
+    /// Headers the edge sets with the client address's AS number, AS organisation and country (enrichment
+    /// that detection uses to tell hosting from residential networks). Unset: not read.
+    public var asnHeader: String?
+    public var asnOrgHeader: String?
+    public var countryHeader: String?
+    /// Replay and testing only: take each exchange's event time from this request header (RFC 3339)
+    /// instead of the arrival time, so a recorded log replays through the gateway in its own time.
+    public var eventTimeHeader: String?
 
     public struct Listener: Codable, Sendable {
         public var host: String
@@ -80,6 +88,10 @@ public struct GatewayConfig: Codable, Sendable {
         case maxBodyBytes = "max_body_bytes"
         case upstreamTimeoutSeconds = "upstream_timeout_seconds"
         case detectionReorderSeconds = "detection_reorder_seconds"
+        case eventTimeHeader = "event_time_header"
+        case asnHeader = "asn_header"
+        case asnOrgHeader = "asn_org_header"
+        case countryHeader = "country_header"
     }
 }
 

@@ -102,9 +102,17 @@ extension Gateway {
         }
 
         let clientIP = self.clientIP(request, context)
+        var eventTime = arrived
+        if let header = config.eventTimeHeader, let value = request.headers[HTTPField.Name(header)!],
+           let ts = Timestamp(rfc3339: value) {
+            eventTime = Date(timeIntervalSince1970: ts.seconds)
+        }
         let record = ExchangeDraft(
-            api: api, arrived: arrived, key: key, org: org, info: info, clientIP: clientIP,
+            api: api, arrived: eventTime, wallArrival: arrived, key: key, org: org, info: info, clientIP: clientIP,
             userAgent: request.headers[.userAgent],
+            asn: config.asnHeader.flatMap { request.headers[HTTPField.Name($0)!] }.flatMap { Int($0) },
+            asnOrg: config.asnOrgHeader.flatMap { request.headers[HTTPField.Name($0)!] },
+            country: config.countryHeader.flatMap { request.headers[HTTPField.Name($0)!] },
             tlsFingerprint: config.tlsFingerprintHeader.flatMap { request.headers[HTTPField.Name($0)!] })
         var headers = HTTPFields()
         for (name, value) in upstreamResponse.headers where Self.passedResponseHeaders.contains(name.lowercased()) {
@@ -196,16 +204,21 @@ extension Gateway {
 /// What is known about an exchange before its answer arrives.
 struct ExchangeDraft: Sendable {
     var api: ModelAPI
+    /// Event time (arrival, or the replayed time).
     var arrived: Date
+    var wallArrival: Date
     var key: APIKeyRecord
     var org: String?
     var info: ModelAPI.RequestInfo
     var clientIP: String?
     var userAgent: String?
+    var asn: Int?
+    var asnOrg: String?
+    var country: String?
     var tlsFingerprint: String?
 
     func exchange(status: Int, seen: ResponseInfo, stream: Bool) -> Exchange {
-        let latency = Date().timeIntervalSince(arrived) * 1000
+        let latency = Date().timeIntervalSince(wallArrival) * 1000
         return Exchange(
             id: "ex_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
             ts: Timestamp(seconds: arrived.timeIntervalSince1970), accountID: key.account, model: info.model,
@@ -215,7 +228,8 @@ struct ExchangeDraft: Sendable {
             thinkingRequested: info.thinking ? true : nil, tools: info.tools > 0 ? info.tools : nil,
             toolCalls: seen.toolCalls > 0 ? seen.toolCalls : nil, maxTokens: info.maxTokens, temperature: info.temperature,
             stream: stream, status: status, latencyMs: (latency * 10).rounded() / 10,
-            client: Exchange.Client(ip: clientIP, userAgent: userAgent, tlsFingerprint: tlsFingerprint))
+            client: Exchange.Client(ip: clientIP, asn: asn, asnOrg: asnOrg, country: country, userAgent: userAgent,
+                                    tlsFingerprint: tlsFingerprint))
     }
 }
 
