@@ -4,8 +4,8 @@
 # Uses ./.corpus (scripts/fetch-corpus.sh) when present. Exits non-zero if any bar fails on any seed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-swift build -c release >/dev/null
-moat=.build/release/moat
+moat="${MOAT_BIN:-.build/release/moat}"
+[ -n "${MOAT_BIN:-}" ] || swift build -c release >/dev/null
 seeds=("$@"); [ ${#seeds[@]} -eq 0 ] && seeds=(1 2 3)
 status=0
 for seed in "${seeds[@]}"; do

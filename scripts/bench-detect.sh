@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dir="${1:-out/standard-1}"
 repeats="${2:-3}"
-swift build -c release >/dev/null
-moat=.build/release/moat
+moat="${MOAT_BIN:-.build/release/moat}"
+[ -n "${MOAT_BIN:-}" ] || swift build -c release >/dev/null
 if [ ! -f "$dir/exchanges.jsonl" ]; then
   $moat simulate --scenario standard --seed 1 --out "$dir"
 fi

@@ -15,7 +15,6 @@ import collections
 import os
 
 import anthropic
-import httpx
 import openai
 import pytest
 
@@ -24,7 +23,8 @@ import pytest
 served_calls: collections.Counter = collections.Counter()
 
 
-def _count_served(response: httpx.Response) -> None:
+def _count_served(response) -> None:
+    # An httpx response (the SDKs' own HTTP library, whichever version they ship).
     if response.status_code == 200 and response.request.url.path.startswith("/v1/"):
         served_calls[response.request.url.path] += 1
 
@@ -70,14 +70,14 @@ def served() -> collections.Counter:
 @pytest.fixture()
 def openai_client(base_url: str, api_key: str) -> openai.OpenAI:
     # No retries: a test sees exactly the status the server sent.
-    http_client = httpx.Client(timeout=30, event_hooks={"response": [_count_served]})
+    http_client = openai.DefaultHttpxClient(event_hooks={"response": [_count_served]})
     return openai.OpenAI(base_url=f"{base_url}/v1", api_key=api_key, max_retries=0, timeout=30,
                          http_client=http_client)
 
 
 @pytest.fixture()
 def anthropic_client(base_url: str, api_key: str) -> anthropic.Anthropic:
-    http_client = httpx.Client(timeout=30, event_hooks={"response": [_count_served]})
+    http_client = anthropic.DefaultHttpxClient(event_hooks={"response": [_count_served]})
     return anthropic.Anthropic(base_url=base_url, api_key=api_key, max_retries=0, timeout=30,
                                http_client=http_client)
 

@@ -222,7 +222,7 @@ struct ExchangeDraft: Sendable {
         return Exchange(
             id: "ex_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
             ts: Timestamp(seconds: arrived.timeIntervalSince1970), accountID: key.account, model: info.model,
-            inputTokens: seen.inputTokens ?? info.estimatedInputTokens, outputTokens: seen.outputTokens ?? 0,
+            inputTokens: seen.inputTokens ?? info.estimatedInputTokens, outputTokens: seen.outputTokensOrEstimate,
             orgID: org, apiKeyID: key.id, endpoint: api.rawValue, turn: info.turn, systemPrompt: info.systemPrompt,
             prompt: info.prompt, response: seen.text.isEmpty ? nil : seen.text, reasoningTokens: seen.reasoningTokens,
             thinkingRequested: info.thinking ? true : nil, tools: info.tools > 0 ? info.tools : nil,

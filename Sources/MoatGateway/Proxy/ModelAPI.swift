@@ -108,9 +108,24 @@ struct ResponseInfo: Sendable {
     var reasoningTokens: Int?
     var text = ""
     var toolCalls = 0
+    /// Characters of answer and reasoning seen, uncapped: the output estimate when no usage is reported
+    /// (an OpenAI stream without `stream_options.include_usage`).
+    var outputCharacters = 0
     static let textCap = 2_000
 
     mutating func appendText(_ s: String) {
+        outputCharacters += s.count
         if text.utf8.count < Self.textCap { text += s }
+    }
+
+    /// Reasoning text: counted towards the output estimate, not logged as the answer.
+    mutating func countReasoning(_ s: String) {
+        outputCharacters += s.count
+    }
+
+    /// Output tokens: the reported usage, else an estimate from the characters seen (4 per token), so a
+    /// stream without usage is neither logged nor charged as zero output.
+    var outputTokensOrEstimate: Int {
+        outputTokens ?? (outputCharacters + 3) / 4
     }
 }

@@ -74,6 +74,9 @@ struct StreamInspector {
             for i in choices.indices {
                 guard var delta = choices[i]["delta"] as? [String: Any] else { continue }
                 if let content = delta["content"] as? String { info.appendText(content) }
+                for key in ["reasoning_content", "reasoning"] {
+                    if let r = delta[key] as? String { info.countReasoning(r) }
+                }
                 info.toolCalls += (delta["tool_calls"] as? [Any])?.count ?? 0
                 if withholdReasoning {
                     for key in ["reasoning_content", "reasoning"] where delta[key] != nil {
