@@ -39,6 +39,12 @@ public struct DetectionConfig: Sendable {
     /// An exact residential IP is weaker evidence than a hosting one: residential proxy networks route
     /// through real customers' homes, and carrier NAT shares addresses.
     public var residentialIPWeight = 0.6
+    /// Two accounts join only on at least this many distinct kinds of hard evidence (say an IP and a card),
+    /// each from a single link of at least `minHardKindWeight`. At 2 it stops chains of one kind repeated
+    /// (big-cloud /24s that roaming developers happen to share) but splits campaigns whose accounts share
+    /// a prefix or a card, not both (cot-harvest's completeness fell to 25-38%), so the default is 1.
+    public var minHardKinds = 1
+    public var minHardKindWeight = 0.2
     /// Two groups that are both campaigns already merge only on hard links at least this strong.
     public var campaignMergeHardThreshold = 1.5
     /// A value shared by more accounts than this is common and stops linking.

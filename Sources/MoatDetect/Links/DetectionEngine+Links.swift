@@ -43,11 +43,15 @@ extension DetectionEngine {
             if let org, profiles[Int(other)].identity?.orgID == org { continue }
             // Already in one group: the link adds nothing, and not storing it keeps memory per account flat.
             if find(a) == find(other) { continue }
-            let p = links.strengthen(a, other, kind: kind, weight: w)
-            if Double(p.hard) >= config.hardLinkThreshold, Double(p.hard + p.soft) >= config.totalLinkThreshold {
-                join(a, other, ts: ts, &changes, hard: Double(p.hard))
-            }
+            let p = links.strengthen(a, other, kind: kind, weight: w, strong: config.minHardKindWeight)
+            if qualifies(p) { join(a, other, ts: ts, &changes, hard: Double(p.hard)) }
         }
+    }
+
+    /// Whether a pair's links are strong and varied enough to put the two accounts in one group.
+    func qualifies(_ p: LinkIndex.Pair) -> Bool {
+        Double(p.hard) >= config.hardLinkThreshold && Double(p.hard + p.soft) >= config.totalLinkThreshold
+            && p.strongHardKinds.nonzeroBitCount >= config.minHardKinds
     }
 
     /// Two strongly linked accounts join one group if both look like extraction; otherwise the link waits.
@@ -158,10 +162,8 @@ extension DetectionEngine {
             let w = (config.kindWeights[.sync] ?? 0) * burst
             if w > 0 {
                 for other in syncMembers where find(a) != find(other) {
-                    let p = links.strengthen(a, other, kind: .sync, weight: w)
-                    if Double(p.hard) >= config.hardLinkThreshold, Double(p.hard + p.soft) >= config.totalLinkThreshold {
-                        join(a, other, ts: ts, &changes)
-                    }
+                    let p = links.strengthen(a, other, kind: .sync, weight: w, strong: config.minHardKindWeight)
+                    if qualifies(p) { join(a, other, ts: ts, &changes, hard: Double(p.hard)) }
                 }
             }
             syncMembers.append(a)

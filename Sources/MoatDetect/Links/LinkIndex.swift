@@ -20,6 +20,8 @@ struct LinkIndex {
         var hard: Float = 0
         var soft: Float = 0
         var kinds: UInt16 = 0
+        /// Hard kinds that contributed at least one substantial link.
+        var strongHardKinds: UInt16 = 0
     }
 
     var values: [UInt64: Value] = [:]
@@ -62,10 +64,11 @@ struct LinkIndex {
     }
 
     /// Adds weight to a pair; returns the pair's totals.
-    mutating func strengthen(_ a: Int32, _ b: Int32, kind: LinkKind, weight: Double) -> Pair {
+    mutating func strengthen(_ a: Int32, _ b: Int32, kind: LinkKind, weight: Double, strong: Double) -> Pair {
         let key = Self.pairKey(a, b)
         var p = pairs[key] ?? Pair()
         if kind.isHard { p.hard += Float(weight) } else { p.soft += Float(weight) }
+        if kind.isHard, weight >= strong { p.strongHardKinds |= 1 << UInt16(kind.rawValue) }
         p.kinds |= 1 << UInt16(kind.rawValue)
         pairs[key] = p
         return p
