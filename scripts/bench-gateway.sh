@@ -430,6 +430,7 @@ run_wrk() { # config duration out
     "http://127.0.0.1:${port[$1]}/v1/chat/completions" >"$3" 2>&1
 }
 
+loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 log "layout: PIN=$PIN client CPUs $client_cpus, mock+proxy CPUs $server_cpus; mock latency $lat_note"
 log "warm-up: ${WARMUP}s of wrk per configuration"
 for c in "${configs[@]}"; do run_wrk "$c" "${WARMUP}s" "$tmp/warm-$c.txt"; wait_idle "$mock_pid" "$moat_pid"; done
@@ -495,9 +496,9 @@ for w in $(nginx_workers) "$nginx_pid"; do nginx_hwm=$((nginx_hwm + $(hwm_kb "$w
 
 # --- report --------------------------------------------------------------------------------------------
 python3 - "$tmp" "$PIN" "$client_cpus" "$server_cpus" "$lat_note" "$DURATION" "$THREADS" "$CONNECTIONS" "$RATE" \
-  "$LAT_DURATION" "$LAT_CONNECTIONS" "$moat_hwm" "$mock_hwm" "$nginx_hwm" <<'PY'
+  "$LAT_DURATION" "$LAT_CONNECTIONS" "$moat_hwm" "$mock_hwm" "$nginx_hwm" "$loadavg" "$(date -u +%FT%TZ)" <<'PY'
 import json, sys
-(tmp, pin, ccpu, scpu, mocklat, dur, thr, conns, rate, latdur, latconns, moat_hwm, mock_hwm, nginx_hwm) = sys.argv[1:]
+(tmp, pin, ccpu, scpu, mocklat, dur, thr, conns, rate, latdur, latconns, moat_hwm, mock_hwm, nginx_hwm, loadavg, when) = sys.argv[1:]
 cfgs = ["direct", "moat", "nginx"]
 w = {c: json.load(open(f"{tmp}/wrk-{c}.json")) for c in cfgs}
 lat = {c: json.load(open(f"{tmp}/lat-{c}.json")) for c in cfgs}
@@ -514,7 +515,7 @@ def added(c, kind, p): return r(lat[c][kind][p] - lat["direct"][kind][p], 3)
 
 print()
 print(f"moat gateway benchmark: loopback, mock upstream (x-mock-latency-ms {mocklat}), PIN={pin} "
-      f"(client CPUs {ccpu}, mock+proxy CPUs {scpu})")
+      f"(client CPUs {ccpu}, mock+proxy CPUs {scpu}); load average before the run: {loadavg}")
 print()
 print(f"1. max throughput: wrk -t{thr} -c{conns} -d{dur}s, non-streaming OpenAI chat completion")
 print(f"   {'':8} {'req/s':>10} {'vs direct':>10} {'p50 ms':>8} {'p99 ms':>8} {'proxy CPU us/req':>17} {'mock CPU us/req':>16} {'non-2xx':>8} {'sock err':>8}")
@@ -545,7 +546,7 @@ print()
 print(f"3. peak RSS (VmHWM): moat {int(moat_hwm)/1024:.1f} MB, mock {int(mock_hwm)/1024:.1f} MB, nginx (master+workers) {int(nginx_hwm)/1024:.1f} MB")
 print()
 out = {
-    "bench": "gateway", "pin": pin, "client_cpus": ccpu, "server_cpus": scpu, "mock_latency_ms": None if mocklat == "unset" else mocklat,
+    "bench": "gateway", "time": when, "loadavg_before": loadavg, "pin": pin, "client_cpus": ccpu, "server_cpus": scpu, "mock_latency_ms": None if mocklat == "unset" else mocklat,
     "throughput": {"wrk": f"-t{thr} -c{conns} -d{dur}s", "rps": {c: r(rps[c], 1) for c in cfgs},
                    "moat_over_nginx": ratio(rps["moat"], rps["nginx"]), "moat_over_direct": ratio(rps["moat"], rps["direct"]),
                    "nginx_over_direct": ratio(rps["nginx"], rps["direct"]),

@@ -44,6 +44,33 @@ struct GatewayProxyTests {
         }
     }
 
+    /// An OpenAI stream without `stream_options.include_usage` reports no usage: the output is estimated
+    /// from the text that passed (not logged, nor charged to the limits, as zero).
+    @Test func openAIStreamWithoutUsageIsLoggedWithEstimatedOutput() async throws {
+        try await GatewayHarness.with { h in
+            let body = #"{"model":"m","max_tokens":80,"stream":true,"messages":[{"role":"user","content":"stream without usage"}]}"#
+            let via = try await h.send("/v1/chat/completions", body)
+            #expect(via.status == 200)
+            #expect(via.body.contains("data: [DONE]"))
+            #expect(!via.body.contains("\"usage\":{"))
+            let withUsage = #"{"model":"m","max_tokens":80,"stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"stream without usage"}]}"#
+            let direct = try await h.send("/v1/chat/completions", withUsage, key: "x", port: h.mockPort)
+            let reported = try #require(direct.body.split(separator: "\n").compactMap { line -> Int? in
+                guard line.hasPrefix("data: {"),
+                      let object = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any],
+                      let usage = object["usage"] as? [String: Any] else { return nil }
+                return usage["completion_tokens"] as? Int
+            }.last)
+            var lines: [String] = []
+            try h.store.exportExchanges { lines.append($0) }
+            #expect(lines.count == 1)
+            let e = try Exchange.decode(line: lines[0], file: "log", lineNumber: 1)
+            #expect(e.stream == true)
+            #expect(e.outputTokens > 0)
+            #expect(e.outputTokens >= reported / 3 && e.outputTokens <= reported * 3, "estimated \(e.outputTokens), reported \(reported)")
+        }
+    }
+
     @Test func unknownAndRevokedKeysGet401InTheNativeShape() async throws {
         try await GatewayHarness.with { h in
             let openAI = try await h.send("/v1/chat/completions", GatewayHarness.openAIBody, key: "moat-sk-nope")

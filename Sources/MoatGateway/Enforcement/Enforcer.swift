@@ -68,10 +68,14 @@ public actor Enforcer {
 public struct EnforcementService: Service {
     let enforcer: Enforcer
     let stream: AsyncStream<Exchange>
+    let input: AsyncStream<Exchange>.Continuation
 
+    /// Processes exchanges until shutdown; on shutdown it finishes what was already queued, then returns.
     public func run() async throws {
         await withGracefulShutdownHandler {
             for await exchange in stream { await enforcer.ingest(exchange) }
-        } onGracefulShutdown: {}
+        } onGracefulShutdown: {
+            input.finish()
+        }
     }
 }

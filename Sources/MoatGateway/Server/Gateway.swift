@@ -69,7 +69,7 @@ public final class Gateway: Sendable {
     }
 
     /// Live detection, off the request path.
-    public var detectionService: EnforcementService { EnforcementService(enforcer: enforcer, stream: detectionStream) }
+    public var detectionService: EnforcementService { EnforcementService(enforcer: enforcer, stream: detectionStream, input: detection) }
 
     /// Runs both listeners and live detection until SIGINT or SIGTERM, then drains: in-flight requests
     /// finish, the exchange log is flushed, the upstream client shuts down.
