@@ -22,8 +22,12 @@
 #
 # Settings (environment): DURATION=15 THREADS=2 CONNECTIONS=32 RATE=1000 LAT_DURATION=15 LAT_CONNECTIONS=64
 #   WARMUP=3 PIN=split|none MOCK_LATENCY_MS= (unset: the mock answers at once; N sends x-mock-latency-ms: N)
-#   SKIP_BUILD=1 (use the existing .build-bench binary) PROFILE=1 (perf record moat during an extra wrk run)
-#   KEEP_TMP=1 (keep the temp dir with configs and logs) MOAT_BIN=PATH (a moat binary to use instead)
+#   SKIP_BUILD=1 (use the existing .build-bench binary) MOAT_BIN=PATH (use this moat binary)
+#   PROFILE=1 (perf record -g on moat during an extra wrk run; report in .build-bench/bench-gateway-profile.txt)
+#   STORE_DIR=DIR (moat's SQLite store; default the temp dir on disk; /dev/shm takes fsync and write-back
+#   out of the picture) KEEP_TMP=1 (keep the temp dir with configs, logs and raw outputs)
+# In the split layout the latency generator busy-polls its own CPU for send-time precision (~5 us).
+# Moat's policy is set to allow so a verdict cannot change the measured path mid-run.
 # Needs: nginx and wrk (apt-get installed if missing, as root), python3 (pip installs uvloop if it can).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -63,9 +67,11 @@ moat=${MOAT_BIN:-$root/.build-bench/release/moat}
 # --- processes and cleanup ---------------------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/moat-bench.XXXXXX")
 pids=()
+child=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  [ -n "$child" ] && kill -TERM "$child" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -73,6 +79,7 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $tmp"; else rm -rf "$tmp"; fi
+  if [ -n "${store_dir:-}" ] && [ "$store_dir" != "$tmp" ]; then rm -rf "$store_dir"; fi
   exit $rc
 }
 trap cleanup EXIT
@@ -113,7 +120,9 @@ NIO_SINGLETON_GROUP_LOOP_COUNT=$server_n "${server[@]}" "$moat" mock-upstream --
 mock_pid=$!; pids+=("$mock_pid")
 
 # Moat: a store with one key, a tier whose limits nothing reaches, policy that never changes the path.
-store=$tmp/moat.sqlite
+store_dir=${STORE_DIR:-$tmp}
+[ "$store_dir" = "$tmp" ] || store_dir=$(mktemp -d "$STORE_DIR/moat-bench-store.XXXXXX")
+store=$store_dir/moat.sqlite
 secret=$("$moat" keys create --account bench-account --store "$store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 cat >"$tmp/moat.yaml" <<EOF
 listen: {host: 127.0.0.1, port: $moat_port}
@@ -210,7 +219,7 @@ PY
 
 # The fixed-rate open-loop load generator (Debian has no wrk2).
 cat >"$tmp/loadgen.py" <<'PY'
-import argparse, asyncio, json, socket, sys, time
+import argparse, asyncio, gc, json, socket, sys, time
 from collections import deque
 
 try:
@@ -360,7 +369,9 @@ async def main(a):
         now = clock()
         due = t0 + i * interval
         if due > now:
-            await asyncio.sleep(due - now)
+            # Sleep when the next send is far; closer than 2 ms, busy-poll the loop (sleep(0) runs one
+            # I/O poll with zero timeout) so sends go out on time: the timer resolution is ~1 ms.
+            await asyncio.sleep(0 if a.spin and due - now < 0.002 else max(0.0, due - now - (0.002 if a.spin else 0)))
             continue
         while i < count and t0 + i * interval <= now:
             gen.dispatch(t0 + i * interval)
@@ -373,7 +384,7 @@ async def main(a):
     out = {"rate_target": a.rate, "duration_s": a.duration, "connections": a.connections, "completed": n,
            "achieved_rps": round(n / max(a.duration, gen.last_done - gen.measure_from), 1), "statuses": {str(k): v for k, v in gen.statuses.items()},
            "errors": gen.errors, "unfinished": gen.outstanding, "queued_for_connection": gen.queued,
-           "event_loop": "uvloop" if uvloop else "asyncio",
+           "event_loop": "uvloop" if uvloop else "asyncio", "spin": a.spin,
            "service": summary(gen.service), "corrected": summary(gen.total), "send_lateness": summary(gen.lateness)}
     print(json.dumps(out))
 
@@ -389,7 +400,9 @@ if __name__ == "__main__":
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--header", action="append", default=[])
     p.add_argument("--body", required=True)
+    p.add_argument("--spin", action="store_true", help="busy-poll near send times (only when the generator has a CPU of its own)")
     a = p.parse_args()
+    gc.disable()  # no collector pauses inside the measurement
     if uvloop:
         uvloop.run(main(a))
     else:
@@ -425,8 +438,11 @@ wait_idle() { # pid...
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else if (v ~ /s$/) printf "%.3f", v*1000; else print "null" }'; }
 
+# Runs a measurement in the background and waits, so a signal's trap runs at once.
+run_child() { "$@" & child=$!; local rc=0; wait "$child" || rc=$?; child=""; return $rc; }
+
 run_wrk() { # config duration out
-  "${client[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$tmp/post.lua" \
+  run_child "${client[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$tmp/post.lua" \
     "http://127.0.0.1:${port[$1]}/v1/chat/completions" >"$3" 2>&1
 }
 
@@ -458,10 +474,11 @@ for c in "${configs[@]}"; do
   wait_idle "$mock_pid" "$moat_pid"
 done
 
-# 2. Latency at a fixed rate.
+# 2. Latency at a fixed rate. With a CPU of its own the generator busy-polls near send times.
+spin=""; [ "$PIN" = split ] && spin="--spin"
 for c in "${configs[@]}"; do
   log "latency: $c (${RATE} req/s for ${LAT_DURATION}s, open loop, $LAT_CONNECTIONS connections)"
-  "${client[@]}" python3 "$tmp/loadgen.py" --port "${port[$c]}" --rate "$RATE" --duration "$LAT_DURATION" \
+  run_child "${client[@]}" python3 "$tmp/loadgen.py" $spin --port "${port[$c]}" --rate "$RATE" --duration "$LAT_DURATION" \
     --connections "$LAT_CONNECTIONS" --body "$body" "${gen_hdrs[@]}" >"$tmp/lat-$c.json" 2>"$tmp/lat-$c.err" \
     || { log "load generator failed for $c:"; cat "$tmp/lat-$c.err" >&2; exit 1; }
   wait_idle "$mock_pid" "$moat_pid"
@@ -511,6 +528,7 @@ mcpu = {c: round(w[c]["mock_cpu_ticks"] * 10000 / w[c]["requests"], 1) for c in 
 
 def r(x, n=2): return None if x is None else round(x, n)
 def ratio(a, b): return None if not b else round(a / b, 3)
+def added_ratio(a, b): return None if b is None or b < 0.05 else round(a / b, 2)  # noise-level denominators say nothing
 def added(c, kind, p): return r(lat[c][kind][p] - lat["direct"][kind][p], 3)
 
 print()
@@ -539,8 +557,8 @@ am50, am99 = added("moat", "service", "p50_ms"), added("moat", "service", "p99_m
 an50, an99 = added("nginx", "service", "p50_ms"), added("nginx", "service", "p99_ms")
 print(f"   added latency moat : p50 {am50:+.3f} ms, p99 {am99:+.3f} ms (service)   (goal: p99 added <= 1 ms)")
 print(f"   added latency nginx: p50 {an50:+.3f} ms, p99 {an99:+.3f} ms (service)")
-print(f"   moat / nginx added: p50 {ratio(am50, an50)}x, p99 {ratio(am99, an99)}x")
-print(f"   client send lateness p99 (same client for all): " + ", ".join(f"{c} {lat[c]['send_lateness']['p99_ms']} ms" for c in cfgs)
+print(f"   moat / nginx added: p50 {added_ratio(am50, an50)}x, p99 {added_ratio(am99, an99)}x   (None: nginx adds < 0.05 ms, the noise floor)")
+print(f"   client send lateness p99 (same client for all): " + ", ".join(f"{c} {lat[c]['send_lateness']['p99_ms'] or '-'} ms" for c in cfgs)
       + "; requests that waited for a free connection: " + ", ".join(f"{c} {lat[c]['queued_for_connection']}" for c in cfgs))
 print()
 print(f"3. peak RSS (VmHWM): moat {int(moat_hwm)/1024:.1f} MB, mock {int(mock_hwm)/1024:.1f} MB, nginx (master+workers) {int(nginx_hwm)/1024:.1f} MB")
@@ -559,7 +577,7 @@ out = {
                 "statuses": {c: lat[c]["statuses"] for c in cfgs}, "errors": {c: lat[c]["errors"] for c in cfgs},
                 "added_ms": {"moat": {"p50": am50, "p99": am99}, "nginx": {"p50": an50, "p99": an99}},
                 "added_corrected_ms": {c: {"p50": added(c, "corrected", "p50_ms"), "p99": added(c, "corrected", "p99_ms")} for c in ["moat", "nginx"]},
-                "moat_over_nginx_added": {"p50": ratio(am50, an50), "p99": ratio(am99, an99)},
+                "moat_over_nginx_added": {"p50": added_ratio(am50, an50), "p99": added_ratio(am99, an99)},
                 "event_loop": lat["direct"]["event_loop"]},
     "peak_rss_kb": {"moat": int(moat_hwm), "mock": int(mock_hwm), "nginx": int(nginx_hwm)},
 }

@@ -41,8 +41,10 @@ public final class Gateway: Sendable {
         detect.reorderWindowSeconds = config.detectionReorderSeconds
         enforcer = Enforcer(engine: DetectionEngine(config: detect, accounts: known), policy: config.policy,
                             table: actions, store: store, logger: logger, metrics: metrics)
-        http = HTTPClient(eventLoopGroupProvider: .singleton,
-                          configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstreamTimeoutSeconds)))))
+        var httpConfig = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstreamTimeoutSeconds))))
+        // Model calls take seconds: the library's default of 8 connections per upstream would cap requests in flight.
+        httpConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
         log = ExchangeLogWriter(store: store, metrics: metrics)
         (detectionStream, detection) = AsyncStream.makeStream(of: Exchange.self, bufferingPolicy: .bufferingNewest(1 << 20))
     }
