@@ -123,6 +123,35 @@ struct ResponseInfo: Sendable {
         outputCharacters += s.count
     }
 
+    static let openAIReasoningKeys = ["reasoning_content", "reasoning"]
+
+    /// Reads an OpenAI `usage` object (a complete answer's, or a stream's last chunk's).
+    mutating func readOpenAIUsage(_ usage: Any?) {
+        guard let usage = usage as? [String: Any] else { return }
+        inputTokens = usage["prompt_tokens"] as? Int
+        outputTokens = usage["completion_tokens"] as? Int
+        reasoningTokens = (usage["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"] as? Int
+    }
+
+    /// Takes in one OpenAI `message` (complete answer) or `delta` (stream chunk) of every choice, removing
+    /// reasoning when withheld. Returns whether `choices` changed.
+    mutating func absorbOpenAIChoices(_ choices: inout [[String: Any]], part: String, withholdReasoning: Bool) -> Bool {
+        var changed = false
+        for i in choices.indices {
+            guard var m = choices[i][part] as? [String: Any] else { continue }
+            if let content = m["content"] as? String { appendText(content) }
+            for key in Self.openAIReasoningKeys { if let r = m[key] as? String { countReasoning(r) } }
+            toolCalls += (m["tool_calls"] as? [Any])?.count ?? 0
+            guard withholdReasoning else { continue }
+            for key in Self.openAIReasoningKeys where m[key] != nil {
+                m[key] = nil
+                changed = true
+            }
+            choices[i][part] = m
+        }
+        return changed
+    }
+
     /// Output tokens: the reported usage, else an estimate from the characters seen (4 per token), so a
     /// stream without usage is neither logged nor charged as zero output.
     var outputTokensOrEstimate: Int {

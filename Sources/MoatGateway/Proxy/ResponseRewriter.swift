@@ -9,25 +9,11 @@ enum ResponseRewriter {
         var changed = false
         switch api {
         case .openAI:
-            if let usage = object["usage"] as? [String: Any] {
-                info.inputTokens = usage["prompt_tokens"] as? Int
-                info.outputTokens = usage["completion_tokens"] as? Int
-                info.reasoningTokens = (usage["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"] as? Int
-            }
-            if var choices = object["choices"] as? [[String: Any]] {
-                for i in choices.indices {
-                    guard var message = choices[i]["message"] as? [String: Any] else { continue }
-                    if let content = message["content"] as? String { info.appendText(content) }
-                    info.toolCalls += (message["tool_calls"] as? [Any])?.count ?? 0
-                    if withholdReasoning {
-                        for key in ["reasoning_content", "reasoning"] where message[key] != nil {
-                            message[key] = nil
-                            changed = true
-                        }
-                        choices[i]["message"] = message
-                    }
-                }
-                if changed { object["choices"] = choices }
+            info.readOpenAIUsage(object["usage"])
+            if var choices = object["choices"] as? [[String: Any]],
+               info.absorbOpenAIChoices(&choices, part: "message", withholdReasoning: withholdReasoning) {
+                object["choices"] = choices
+                changed = true
             }
         case .anthropic:
             if let usage = object["usage"] as? [String: Any] {

@@ -64,29 +64,9 @@ struct StreamInspector {
               var object = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] else { return original }
         switch api {
         case .openAI:
-            if let usage = object["usage"] as? [String: Any] {
-                info.inputTokens = usage["prompt_tokens"] as? Int
-                info.outputTokens = usage["completion_tokens"] as? Int
-                info.reasoningTokens = (usage["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"] as? Int
-            }
-            guard var choices = object["choices"] as? [[String: Any]] else { return original }
-            var changed = false
-            for i in choices.indices {
-                guard var delta = choices[i]["delta"] as? [String: Any] else { continue }
-                if let content = delta["content"] as? String { info.appendText(content) }
-                for key in ["reasoning_content", "reasoning"] {
-                    if let r = delta[key] as? String { info.countReasoning(r) }
-                }
-                info.toolCalls += (delta["tool_calls"] as? [Any])?.count ?? 0
-                if withholdReasoning {
-                    for key in ["reasoning_content", "reasoning"] where delta[key] != nil {
-                        delta[key] = nil
-                        changed = true
-                    }
-                    choices[i]["delta"] = delta
-                }
-            }
-            guard changed else { return original }
+            info.readOpenAIUsage(object["usage"])
+            guard var choices = object["choices"] as? [[String: Any]],
+                  info.absorbOpenAIChoices(&choices, part: "delta", withholdReasoning: withholdReasoning) else { return original }
             object["choices"] = choices
             return Self.serialize(event: nil, object) ?? original
         case .anthropic:
