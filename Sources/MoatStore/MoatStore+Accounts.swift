@@ -35,6 +35,17 @@ extension MoatStore {
         }
     }
 
+    /// Accounts written (imported or replaced) after the write marked `after`, with the mark to pass next
+    /// time: how a running gateway picks up `moat accounts import` without a restart. Start from 0.
+    public func accounts(writtenAfter after: Int64) throws -> (accounts: [Account], mark: Int64) {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT rowid AS mark, * FROM accounts WHERE rowid > ? ORDER BY rowid",
+                                        arguments: [after])
+            let mark: Int64 = rows.last?["mark"] ?? after
+            return (rows.map(Self.account), mark)
+        }
+    }
+
     static func account(_ row: Row) -> Account {
         let createdAt: Int64? = row["created_at_ms"]
         return Account(accountID: row["account_id"], createdAt: createdAt.map(Timestamp.init(milliseconds:)),

@@ -21,6 +21,9 @@ struct MockUpstreamCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = 9100
 
+    @Flag(help: "Run request tasks on Swift's global thread pool instead of NIO's event loops.")
+    var noEventLoopTasks = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -30,6 +33,7 @@ struct MockUpstreamCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if !noEventLoopTasks { GatewayRuntime.runTasksOnEventLoops() }
         var logger = Logger(label: "moat.mock-upstream")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let app = MockUpstream().application(host: host, port: port, logger: logger)

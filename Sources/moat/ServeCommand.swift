@@ -28,10 +28,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Override the store path.")
     var store: String?
 
+    @Flag(help: "Run request tasks on Swift's global thread pool instead of NIO's event loops.")
+    var noEventLoopTasks = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
     func run() async throws {
+        if !noEventLoopTasks { GatewayRuntime.runTasksOnEventLoops() }
         var settings = try config.map { try GatewayConfig.load(path: $0) } ?? GatewayConfig()
         if let port { settings.listen.port = port }
         if let adminPort { settings.admin.port = adminPort }

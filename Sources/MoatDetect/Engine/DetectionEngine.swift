@@ -16,8 +16,8 @@ public struct DetectionEngine {
     var pending: [[Int32]] = []
     var flaggedAt: [Int64?] = []
     var verdict: [VerdictChange.Verdict] = []
-    let identities: [String: Account]
-    let identityStats: IdentityStats
+    var identities: [String: Account]
+    var identityStats: IdentityStats
 
     // Coordination
     var links = LinkIndex()

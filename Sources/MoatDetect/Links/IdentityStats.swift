@@ -10,20 +10,28 @@ struct IdentityStats {
     /// Average sign-ups per hour over the span of `created_at`.
     var signupsPerHour = 0.0
 
+    /// The span of `created_at` seen so far, in milliseconds.
+    private var firstSignup = Int64.max
+    private var lastSignup = Int64.min
+
     init(_ accounts: [Account]) {
-        self.accounts = accounts.count
-        var first = Int64.max, last = Int64.min
+        add(accounts)
+    }
+
+    /// Counts more accounts (a live import into a running engine).
+    mutating func add(_ accounts: [Account]) {
+        self.accounts += accounts.count
         for a in accounts {
             if let d = a.emailDomain { emailDomains[d.lowercased(), default: 0] += 1 }
             if let p = a.paymentFingerprint { payments[p, default: 0] += 1 }
             if let c = a.createdAt?.milliseconds {
                 signupHours[c / Timestamp.hour, default: 0] += 1
-                first = min(first, c)
-                last = max(last, c)
+                firstSignup = min(firstSignup, c)
+                lastSignup = max(lastSignup, c)
             }
         }
-        if first < last {
-            signupsPerHour = Double(signupHours.values.reduce(0, +)) / max(1, Double(last - first) / Double(Timestamp.hour))
+        if firstSignup < lastSignup {
+            signupsPerHour = Double(signupHours.values.reduce(0, +)) / max(1, Double(lastSignup - firstSignup) / Double(Timestamp.hour))
         }
     }
 }

@@ -17,6 +17,17 @@ extension Gateway {
         router.get("/health") { _, _ in "ok" }
         let admin = router.group("/admin").add(middleware: AdminAuth(token: config.admin.resolvedToken()))
         admin.get("/accounts") { _, _ in try self.json(self.accountsView()) }
+        admin.get("/accounts/{id}") { _, context in
+            let id = try context.parameters.require("id")
+            let identity = self.accounts.identity(id)
+            let keys = try self.store.keys(account: id)
+            let entry = self.actions.entry(id)
+            guard identity != nil || !keys.isEmpty || entry != nil else { throw HTTPError(.notFound, message: "no account \(id)") }
+            let org = identity?.orgID ?? keys.first?.org
+            return try self.json(AccountDetail(
+                account: id, identity: identity.map(AccountDetail.Identity.init), keys: keys.map(\.id),
+                action: self.actions.action(account: id, org: org, key: "").rawValue, verdict: entry))
+        }
         admin.get("/verdicts") { _, _ in try self.json(await self.enforcer.report().accounts) }
         admin.get("/campaigns") { _, _ in try self.json(await self.enforcer.report().campaigns) }
         admin.get("/report") { _, _ in try self.json(await self.enforcer.report()) }
@@ -102,6 +113,27 @@ extension Gateway {
         var reasons: [String]
     }
 
+    /// One account: what the provider knows of it, its keys, what the gateway does for it and why.
+    struct AccountDetail: Encodable {
+        struct Identity: Encodable {
+            var createdAt: String?, org: String?, emailDomain: String?, verification: String?, program: String?, country: String?
+            init(_ a: Account) {
+                createdAt = a.createdAt?.rfc3339
+                org = a.orgID
+                emailDomain = a.emailDomain
+                verification = a.verification
+                program = a.program
+                country = a.country
+            }
+        }
+        var account: String
+        var identity: Identity?
+        var keys: [String]
+        /// What a request from this account gets now, overrides included.
+        var action: String
+        var verdict: ActionTable.Entry?
+    }
+
     func accountsView() -> [AccountView] {
         actions.entries().sorted { $0.key < $1.key }.map { id, e in
             AccountView(account: id, action: e.action.rawValue, verdict: e.verdict, campaign: e.campaign, score: e.score,
@@ -124,9 +156,16 @@ struct AdminAuth: RouterMiddleware {
     let token: String?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token, request.headers[.authorization] == "Bearer \(token)" else {
+        guard let token, let presented = request.headers[.authorization], Self.same(presented, "Bearer " + token) else {
             throw HTTPError(.unauthorized, message: "admin token required (Authorization: Bearer TOKEN)")
         }
         return try await next(request, context)
+    }
+
+    /// Compares in time that depends only on the lengths, not on where the first difference is.
+    static func same(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

@@ -15,6 +15,7 @@ extension GatewayConfig {
         limits = try c.decodeIfPresent(LimitsConfig.self, forKey: .limits) ?? limits
         policy = try c.decodeIfPresent(PolicyConfig.self, forKey: .policy) ?? policy
         detectionReorderSeconds = try c.decodeIfPresent(Double.self, forKey: .detectionReorderSeconds) ?? detectionReorderSeconds
+        accountsRefreshSeconds = try c.decodeIfPresent(Double.self, forKey: .accountsRefreshSeconds) ?? accountsRefreshSeconds
         eventTimeHeader = try c.decodeIfPresent(String.self, forKey: .eventTimeHeader)
         asnHeader = try c.decodeIfPresent(String.self, forKey: .asnHeader)
         asnOrgHeader = try c.decodeIfPresent(String.self, forKey: .asnOrgHeader)

@@ -23,6 +23,8 @@ public struct GatewayConfig: Codable, Sendable {
     public var policy = PolicyConfig()
     /// How long live exchanges may arrive out of order before the engine processes them.
     public var detectionReorderSeconds = 5.0
+    /// How often the store is checked for accounts imported while the gateway runs.
+    public var accountsRefreshSeconds = 5.0
     /// Headers the edge sets with the client address's AS number, AS organisation and country (enrichment
     /// that detection uses to tell hosting from residential networks). Unset: not read.
     public var asnHeader: String?
@@ -88,6 +90,7 @@ public struct GatewayConfig: Codable, Sendable {
         case maxBodyBytes = "max_body_bytes"
         case upstreamTimeoutSeconds = "upstream_timeout_seconds"
         case detectionReorderSeconds = "detection_reorder_seconds"
+        case accountsRefreshSeconds = "accounts_refresh_seconds"
         case eventTimeHeader = "event_time_header"
         case asnHeader = "asn_header"
         case asnOrgHeader = "asn_org_header"
@@ -150,6 +153,7 @@ extension GatewayConfig {
         guard (0...65_535).contains(listen.port) else { throw fail("listen.port", "must be 0...65535") }
         guard (0...65_535).contains(admin.port) else { throw fail("admin.port", "must be 0...65535") }
         guard maxBodyBytes > 0 else { throw fail("max_body_bytes", "must be positive") }
+        guard accountsRefreshSeconds > 0 else { throw fail("accounts_refresh_seconds", "must be positive") }
         for (name, upstream) in [("openai", upstreams.openai), ("anthropic", upstreams.anthropic)] {
             guard let upstream else { continue }
             guard let url = URL(string: upstream.url), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {

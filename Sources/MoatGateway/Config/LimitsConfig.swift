@@ -52,6 +52,12 @@ public struct LimitsConfig: Codable, Sendable {
         public var program: String?
         public var verification: String?
         public var tier: String
+
+        public init(program: String? = nil, verification: String? = nil, tier: String) {
+            self.program = program
+            self.verification = verification
+            self.tier = tier
+        }
     }
 
     public init() {}

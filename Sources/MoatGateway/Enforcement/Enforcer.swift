@@ -31,6 +31,12 @@ public actor Enforcer {
         apply(engine.ingest(exchange), org: exchange.orgID)
     }
 
+    /// Gives the engine accounts imported while the gateway runs.
+    public func register(accounts: [Account]) {
+        let orgs = Dictionary(accounts.map { ($0.accountID, $0.orgID) }, uniquingKeysWith: { _, b in b })
+        for change in engine.register(accounts: accounts) { apply([change], org: orgs[change.accountID] ?? nil) }
+    }
+
     /// The engine's current report: campaigns with evidence, flagged accounts with reasons.
     public func report() -> Report { engine.report() }
 

@@ -220,7 +220,7 @@ struct ExchangeDraft: Sendable {
     func exchange(status: Int, seen: ResponseInfo, stream: Bool) -> Exchange {
         let latency = Date().timeIntervalSince(wallArrival) * 1000
         return Exchange(
-            id: "ex_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
+            id: Self.newID(),
             ts: Timestamp(seconds: arrived.timeIntervalSince1970), accountID: key.account, model: info.model,
             inputTokens: seen.inputTokens ?? info.estimatedInputTokens, outputTokens: seen.outputTokensOrEstimate,
             orgID: org, apiKeyID: key.id, endpoint: api.rawValue, turn: info.turn, systemPrompt: info.systemPrompt,
@@ -230,6 +230,22 @@ struct ExchangeDraft: Sendable {
             stream: stream, status: status, latencyMs: (latency * 10).rounded() / 10,
             client: Exchange.Client(ip: clientIP, asn: asn, asnOrg: asnOrg, country: country, userAgent: userAgent,
                                     tlsFingerprint: tlsFingerprint))
+    }
+}
+
+extension ExchangeDraft {
+    /// "ex_" and 128 random bits in hex.
+    static func newID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let words: (UInt64, UInt64) = (rng.next(), rng.next())
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 35) { out in
+            out[0] = UInt8(ascii: "e"); out[1] = UInt8(ascii: "x"); out[2] = UInt8(ascii: "_")
+            for (w, word) in [words.0, words.1].enumerated() {
+                for i in 0..<16 { out[3 + w * 16 + i] = digits[Int((word >> UInt64(60 - 4 * i)) & 0xF)] }
+            }
+            return 35
+        }
     }
 }
 

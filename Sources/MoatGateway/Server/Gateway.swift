@@ -35,8 +35,8 @@ public final class Gateway: Sendable {
         let overrides = try store.overrides()
         actions = ActionTable(overrides: overrides)
         keys = KeyCache(store: store)
-        let known = try store.accounts()
-        accounts = AccountDirectory(known)
+        let (known, mark) = try store.accounts(writtenAfter: 0)
+        accounts = AccountDirectory(known, mark: mark)
         var detect = detectionConfig ?? DetectionConfig()
         detect.reorderWindowSeconds = config.detectionReorderSeconds
         enforcer = Enforcer(engine: DetectionEngine(config: detect, accounts: known), policy: config.policy,
@@ -73,12 +73,29 @@ public final class Gateway: Sendable {
     /// Live detection, off the request path.
     public var detectionService: EnforcementService { EnforcementService(enforcer: enforcer, stream: detectionStream, input: detection) }
 
+    /// Picks up accounts imported into the store while the gateway runs (`moat accounts import`).
+    public var accountSyncService: AccountSyncService {
+        AccountSyncService(gateway: self, interval: .milliseconds(Int64(config.accountsRefreshSeconds * 1000)))
+    }
+
+    /// Reads accounts written to the store since the last look and hands them to limits and detection.
+    /// Returns how many there were.
+    @discardableResult
+    public func syncAccounts() async throws -> Int {
+        let (fresh, mark) = try store.accounts(writtenAfter: accounts.mark)
+        guard !fresh.isEmpty else { return 0 }
+        accounts.add(fresh, mark: mark)
+        await enforcer.register(accounts: fresh)
+        logger.info("accounts imported", metadata: ["accounts": "\(fresh.count)"])
+        return fresh.count
+    }
+
     /// Runs both listeners and live detection until SIGINT or SIGTERM, then drains: in-flight requests
     /// finish, the exchange log is flushed, the upstream client shuts down.
     public func run() async throws {
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: proxyApplication()), .init(service: adminApplication()),
-                                            .init(service: detectionService)],
+                                            .init(service: detectionService), .init(service: accountSyncService)],
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
@@ -121,18 +138,28 @@ final class KeyCache: Sendable {
 
 /// What the provider knows about each account (program, verification, org), for tiers and detection.
 final class AccountDirectory: Sendable {
-    private let accounts: Mutex<[String: Account]>
-
-    init(_ list: [Account]) {
+    private struct State {
         var byID: [String: Account] = [:]
-        for a in list { byID[a.accountID] = a }
-        accounts = Mutex(byID)
+        /// The store's write mark of the newest account read (`MoatStore.accounts(writtenAfter:)`).
+        var mark: Int64 = 0
     }
 
-    func identity(_ id: String) -> Account? { accounts.withLock { $0[id] } }
-    func replace(_ list: [Account]) {
-        var byID: [String: Account] = [:]
-        for a in list { byID[a.accountID] = a }
-        accounts.withLock { $0 = byID }
+    private let state: Mutex<State>
+
+    init(_ list: [Account], mark: Int64 = 0) {
+        var s = State(mark: mark)
+        for a in list { s.byID[a.accountID] = a }
+        state = Mutex(s)
+    }
+
+    func identity(_ id: String) -> Account? { state.withLock { $0.byID[id] } }
+    var mark: Int64 { state.withLock { $0.mark } }
+
+    /// Adds or replaces accounts read from the store up to `mark`.
+    func add(_ list: [Account], mark: Int64) {
+        state.withLock { s in
+            for a in list { s.byID[a.accountID] = a }
+            s.mark = max(s.mark, mark)
+        }
     }
 }
