@@ -69,6 +69,27 @@ struct GatewayEnforcementTests {
         }
     }
 
+    /// With a review threshold above any campaign's confidence, detection queues instead of blocking.
+    @Test func campaignsBelowTheReviewConfidenceAreQueuedNotBlocked() async throws {
+        var p = ScenarioParameters.named("smoke", days: 1)!
+        p.individuals.accounts = 60
+        let dir = NSTemporaryDirectory() + "moat-gw-\(UUID().uuidString)"
+        _ = try Simulator(parameters: p, seed: 3, corpus: Corpus.builtin()).run(to: dir)
+        let accounts = try readAccounts(path: dir + "/accounts.jsonl")
+        let hydra = try #require(try readLabels(path: dir + "/labels.jsonl").first { $0.campaign == "hydra" }?.accountID)
+        try await GatewayHarness.with(account: hydra, accounts: accounts, configure: { $0.policy.reviewBelowConfidence = 1.01 }) { h in
+            let reader = try ExchangeReader(path: dir + "/exchanges.jsonl")
+            while let e = try reader.next() { await h.gateway.enforcer.ingest(e) }
+            let entry = try #require(h.gateway.actions.entry(hydra))
+            #expect(entry.verdict == "campaign" && entry.action == .block && entry.pendingReview)
+            #expect(try await h.send("/v1/messages", GatewayHarness.anthropicBody).status == 200, "queued, not enforced")
+            let audit = try h.store.audit(limit: 10_000, subject: "account:" + hydra)
+            #expect(audit.contains { $0.action == "review" && $0.reasons.contains { $0.contains("campaign confidence below 1.01") } })
+            _ = h.gateway.actions.review(hydra, approve: true)
+            #expect(try await h.send("/v1/messages", GatewayHarness.anthropicBody).status == 403)
+        }
+    }
+
     @Test func borderlineVerdictsWaitForReview() async throws {
         try await GatewayHarness.with(configure: { $0.policy.reviewBelowConfidence = 1.01 }) { h in
             let table = h.gateway.actions

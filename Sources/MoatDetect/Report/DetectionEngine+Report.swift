@@ -200,3 +200,15 @@ extension DetectionEngine {
         return reasons(i, shared: [:], campaignSize: verdict[Int(i)] == .campaign ? groups[findConst(i)]?.members.count : nil)
     }
 }
+
+extension DetectionEngine {
+    /// The campaign an account is in now, described as in the report (confidence, indicators, evidence);
+    /// nil when the account is not in a campaign. Costs one campaign's share of `report()`.
+    public func campaign(of accountID: String) -> Report.Campaign? {
+        guard let i = index[accountID], verdict[Int(i)] == .campaign,
+              let group = groups[findConst(i)], var c = group.campaign else { return nil }
+        while let next = campaigns[c].mergedInto { c = next }
+        let members = group.members.filter { verdict[Int($0)] == .campaign }
+        return describe(campaign: c, members: members).0
+    }
+}

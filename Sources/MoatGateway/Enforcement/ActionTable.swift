@@ -71,6 +71,16 @@ public final class ActionTable: Sendable {
         _ = state.withLock { $0.overrides.removeValue(forKey: Self.key(scope, subject)) }
     }
 
+    /// Enforces the verdicts of a campaign's members that detection queued for review; returns their accounts.
+    /// Verdicts an operator already decided are not waiting, so they are left alone.
+    public func releaseQueued(campaign: String) -> [String] {
+        state.withLock { s in
+            let queued = s.entries.filter { $0.value.pendingReview && $0.value.campaign == campaign }.map(\.key)
+            for account in queued { s.entries[account]?.pendingReview = false }
+            return queued.sorted()
+        }
+    }
+
     /// Approves or dismisses a verdict waiting for review; returns the entry, nil if none waited.
     public func review(_ account: String, approve: Bool) -> Entry? {
         state.withLock { s in

@@ -41,6 +41,8 @@ public actor Enforcer {
     public func report() -> Report { engine.report() }
 
     private func apply(_ changes: [VerdictChange], org: String?) {
+        // Campaign confidence decides the review queue; described once per campaign per batch.
+        var confidence: [String: Double] = [:]
         for change in changes {
             let action: GatewayAction
             switch change.verdict {
@@ -48,23 +50,44 @@ public actor Enforcer {
             case .suspicious: action = policy.suspicious
             case .clear: action = .allow
             }
-            let review = change.verdict == .campaign && change.score < policy.reviewBelowConfidence
+            var campaignConfidence: Double?
+            if change.verdict == .campaign, let id = change.campaignID {
+                if confidence[id] == nil { confidence[id] = engine.campaign(of: change.accountID)?.confidence ?? change.score }
+                campaignConfidence = confidence[id]
+            }
+            let review = (campaignConfidence ?? 1) < policy.reviewBelowConfidence
             let reasons = engine.explain(accountID: change.accountID)
             table.set(change.accountID, ActionTable.Entry(
                 action: action, verdict: change.verdict.rawValue, campaign: change.campaignID, score: change.score,
                 since: Date(timeIntervalSince1970: change.at.seconds), reasons: reasons, pendingReview: review))
+            if policy.reviewBelowConfidence > 0, let id = change.campaignID, let c = campaignConfidence, c >= policy.reviewBelowConfidence {
+                // The campaign is now confident enough: members queued while it was weaker are enforced too.
+                for account in table.releaseQueued(campaign: id) {
+                    audit(account, action: action.rawValue,
+                          ["campaign \(id) reached confidence \(c) (review threshold \(policy.reviewBelowConfidence)): queued verdict enforced"])
+                }
+            }
             let allowlisted = table.isAllowlisted(account: change.accountID, org: org)
             let recorded = review ? "review" : allowlisted ? "allowlisted" : action.rawValue
             metrics?.action(recorded)
             logger.notice("verdict", metadata: ["account": "\(change.accountID)", "verdict": "\(change.verdict.rawValue)",
                                                 "campaign": "\(change.campaignID ?? "-")", "action": "\(recorded)"])
             var why = ["verdict \(change.verdict.rawValue)" + (change.campaignID.map { " in \($0)" } ?? "")
-                       + " at \(change.at.rfc3339), score \(change.score)"]
+                       + " at \(change.at.rfc3339), score \(change.score)"
+                       + (campaignConfidence.map { ", campaign confidence \($0)" } ?? "")]
             why += reasons
             if allowlisted { why.append("not enforced: the account or its organisation is allowlisted") }
-            if review { why.append("queued for review: score below \(policy.reviewBelowConfidence)") }
-            try? store.appendAudit(AuditEntry(at: Date(), actor: "detection", action: recorded,
-                                              subject: "account:" + change.accountID, reasons: why))
+            if review { why.append("queued for review: campaign confidence below \(policy.reviewBelowConfidence)") }
+            audit(change.accountID, action: recorded, why)
+        }
+    }
+
+    private func audit(_ account: String, action: String, _ reasons: [String]) {
+        do {
+            try store.appendAudit(AuditEntry(at: Date(), actor: "detection", action: action, subject: "account:" + account,
+                                             reasons: reasons))
+        } catch {
+            logger.error("cannot write the audit trail", metadata: ["account": "\(account)", "error": "\(error)"])
         }
     }
 }
