@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End to end: a simulated scenario replayed through `moat serve` (in front of the mock upstream) in its
-# own event time; then the gateway's live verdicts are scored like `moat detect`'s.
+# own event time; then the gateway's live verdicts are scored like `moat detect`'s, and `moat detect` is run
+# on the gateway's own log (what it served) and on the whole simulated log, for comparison.
 #   scripts/e2e-gateway.sh [SCENARIO] [SEED] [CONCURRENCY]      (default: smoke 1 32)
 # Uses $MOAT_BIN (default: .build/release/moat, built if missing).
 set -euo pipefail
@@ -45,9 +46,16 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$proxy_port/health" >/dev/nul
 echo "== replaying $dir/exchanges.jsonl through moat serve"
 "$moat" replay "$dir/exchanges.jsonl" --gateway "http://127.0.0.1:$proxy_port" --admin "http://127.0.0.1:$admin_port" \
   --admin-token e2e-admin --labels "$dir/labels.jsonl" --concurrency "$concurrency" --out "$dir/gateway-report.json"
+curl -sf "http://127.0.0.1:$admin_port/metrics" > "$dir/metrics.txt" || true
+echo "== the gateway's outcomes (Prometheus moat_requests_total)"
+grep '^moat_requests_total' "$dir/metrics.txt" || true
 echo "== the gateway's live verdicts, scored"
 "$moat" evaluate --labels "$dir/labels.jsonl" --report "$dir/gateway-report.json" --exchanges "$dir/exchanges.jsonl" | sed -n '5,22p'
-echo "== moat detect on the same log, scored"
+echo "== moat detect on the exchanges the gateway served and logged (moat export), scored"
+"$moat" export --store "$dir/moat.sqlite" > "$dir/gateway-log.jsonl"
+echo "   exchanges in the gateway's log: $(wc -l < "$dir/gateway-log.jsonl")"
+"$moat" detect "$dir/gateway-log.jsonl" --accounts "$dir/accounts.jsonl" --out "$dir/detect-served-report.json" --quiet
+"$moat" evaluate --labels "$dir/labels.jsonl" --report "$dir/detect-served-report.json" --exchanges "$dir/exchanges.jsonl" | sed -n '5,22p'
+echo "== moat detect on the whole simulated log (what an unprotected API would have served), scored"
 "$moat" detect "$dir/exchanges.jsonl" --accounts "$dir/accounts.jsonl" --out "$dir/detect-report.json" --quiet
 "$moat" evaluate --labels "$dir/labels.jsonl" --report "$dir/detect-report.json" --exchanges "$dir/exchanges.jsonl" | sed -n '5,22p'
-echo "== exchanges in the gateway's log: $("$moat" export --store "$dir/moat.sqlite" | wc -l)"
