@@ -42,41 +42,26 @@ extension Account {
     public static func decode(line: UnsafeBufferPointer<UInt8>, file: String, lineNumber: Int) throws(ContractError)
         -> Account
     {
-        guard let base = line.baseAddress, line.count > 0 else {
-            throw ContractError(file: file, line: lineNumber, message: "not valid JSON: empty line")
-        }
-        var s = JSONScanner(base: base, count: line.count)
-        do {
-            return try decode(&s)
-        } catch {
-            throw error.contractError(file: file, line: lineNumber)
-        }
+        try JSONScanner.decodeLine(line, file: file, lineNumber: lineNumber) { (s) throws(JSONError) in try decode(&s) }
     }
 
     static func decode(_ s: inout JSONScanner) throws(JSONError) -> Account {
         var accountID: String?
         var a = Account(accountID: "")
-        s.skipWhitespace()
-        guard !s.atEnd else { throw JSONError("not valid JSON: empty line") }
-        guard s.peek() == UInt8(ascii: "{") else { throw JSONError("not valid JSON: the line is not a JSON object") }
-        if try s.beginObject() {
-            repeat {
-                let key = try s.readKey()
-                switch key.hasEscapes ? s.matchEscapedKey(key, AccountKey.match) : AccountKey.match(s.base + key.start, key.count) {
-                case .accountID: accountID = try s.readString(field: "account_id")
-                case .createdAt: a.createdAt = try s.readTimestamp(field: "created_at")
-                case .orgID: a.orgID = try s.readString(field: "org_id")
-                case .emailDomain: a.emailDomain = try s.readString(field: "email_domain")
-                case .paymentFingerprint: a.paymentFingerprint = try s.readString(field: "payment_fingerprint")
-                case .verification: a.verification = try s.readString(field: "verification")
-                case .program: a.program = try s.readString(field: "program")
-                case .country: a.country = try s.readString(field: "country")
-                case .label: a.label = try s.readString(field: "label")
-                case .unknown: try s.skipValue()
-                }
-            } while try s.endMember()
+        try s.readRecord(matching: AccountKey.match) { (key, s) throws(JSONError) in
+            switch key {
+            case .accountID: accountID = try s.readString(field: "account_id")
+            case .createdAt: a.createdAt = try s.readTimestamp(field: "created_at")
+            case .orgID: a.orgID = try s.readString(field: "org_id")
+            case .emailDomain: a.emailDomain = try s.readString(field: "email_domain")
+            case .paymentFingerprint: a.paymentFingerprint = try s.readString(field: "payment_fingerprint")
+            case .verification: a.verification = try s.readString(field: "verification")
+            case .program: a.program = try s.readString(field: "program")
+            case .country: a.country = try s.readString(field: "country")
+            case .label: a.label = try s.readString(field: "label")
+            case .unknown: try s.skipValue()
+            }
         }
-        try s.expectEnd()
         guard let accountID else { throw JSONError("missing required field", field: "account_id") }
         a.accountID = accountID
         return a
@@ -88,34 +73,19 @@ extension CampaignLabel {
     public static func decode(line: UnsafeBufferPointer<UInt8>, file: String, lineNumber: Int) throws(ContractError)
         -> CampaignLabel
     {
-        guard let base = line.baseAddress, line.count > 0 else {
-            throw ContractError(file: file, line: lineNumber, message: "not valid JSON: empty line")
-        }
-        var s = JSONScanner(base: base, count: line.count)
-        do {
-            return try decode(&s)
-        } catch {
-            throw error.contractError(file: file, line: lineNumber)
-        }
+        try JSONScanner.decodeLine(line, file: file, lineNumber: lineNumber) { (s) throws(JSONError) in try decode(&s) }
     }
 
     static func decode(_ s: inout JSONScanner) throws(JSONError) -> CampaignLabel {
         var accountID: String?
         var campaign: String?
-        s.skipWhitespace()
-        guard !s.atEnd else { throw JSONError("not valid JSON: empty line") }
-        guard s.peek() == UInt8(ascii: "{") else { throw JSONError("not valid JSON: the line is not a JSON object") }
-        if try s.beginObject() {
-            repeat {
-                let key = try s.readKey()
-                switch key.hasEscapes ? s.matchEscapedKey(key, LabelKey.match) : LabelKey.match(s.base + key.start, key.count) {
-                case .accountID: accountID = try s.readString(field: "account_id")
-                case .campaign: campaign = try s.readString(field: "campaign")
-                case .unknown: try s.skipValue()
-                }
-            } while try s.endMember()
+        try s.readRecord(matching: LabelKey.match) { (key, s) throws(JSONError) in
+            switch key {
+            case .accountID: accountID = try s.readString(field: "account_id")
+            case .campaign: campaign = try s.readString(field: "campaign")
+            case .unknown: try s.skipValue()
+            }
         }
-        try s.expectEnd()
         guard let accountID else { throw JSONError("missing required field", field: "account_id") }
         guard let campaign else { throw JSONError("missing required field", field: "campaign") }
         return CampaignLabel(accountID: accountID, campaign: campaign)

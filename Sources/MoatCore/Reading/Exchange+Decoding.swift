@@ -89,14 +89,8 @@ extension Exchange {
     /// type, UTF-8) but not built, and come back nil.
     public static func decode(line: UnsafeBufferPointer<UInt8>, file: String, lineNumber: Int,
                               fields: ExchangeReader.Fields = .all) throws(ContractError) -> Exchange {
-        guard let base = line.baseAddress, line.count > 0 else {
-            throw ContractError(file: file, line: lineNumber, message: "not valid JSON: empty line")
-        }
-        var s = JSONScanner(base: base, count: line.count)
-        do {
-            return try decode(&s, withText: fields == .all)
-        } catch {
-            throw error.contractError(file: file, line: lineNumber)
+        try JSONScanner.decodeLine(line, file: file, lineNumber: lineNumber) { (s) throws(JSONError) in
+            try decode(&s, withText: fields == .all)
         }
     }
 
@@ -127,54 +121,47 @@ extension Exchange {
         var client = Client()
         var label: String?
 
-        s.skipWhitespace()
-        guard !s.atEnd else { throw JSONError("not valid JSON: empty line") }
-        guard s.peek() == UInt8(ascii: "{") else { throw JSONError("not valid JSON: the line is not a JSON object") }
-        if try s.beginObject() {
-            repeat {
-                let key = try s.readKey()
-                switch key.hasEscapes ? s.matchEscapedKey(key, ExchangeKey.match) : ExchangeKey.match(s.base + key.start, key.count) {
-                case .id: id = try s.readString(field: "id")
-                case .ts: ts = try s.readTimestamp(field: "ts")
-                case .accountID: accountID = try s.readString(field: "account_id")
-                case .model: model = try s.readString(field: "model")
-                case .inputTokens: inputTokens = try s.readInt(field: "input_tokens", nonNegative: true)
-                case .outputTokens: outputTokens = try s.readInt(field: "output_tokens", nonNegative: true)
-                case .orgID: orgID = try s.readString(field: "org_id")
-                case .apiKeyID: apiKeyID = try s.readString(field: "api_key_id")
-                case .endpoint: endpoint = try s.readString(field: "endpoint")
-                case .conversationID: conversationID = try s.readString(field: "conversation_id")
-                case .turn: turn = try s.readInt(field: "turn", nonNegative: true)
-                case .systemPrompt:
-                    if withText {
-                        systemPrompt = try s.readString(field: "system_prompt")
-                    } else {
-                        _ = try s.skipString(field: "system_prompt")
-                    }
-                case .prompt:
-                    if withText { prompt = try s.readString(field: "prompt") } else { _ = try s.skipString(field: "prompt") }
-                case .response:
-                    if withText {
-                        response = try s.readString(field: "response")
-                    } else {
-                        _ = try s.skipString(field: "response")
-                    }
-                case .reasoningTokens: reasoningTokens = try s.readInt(field: "reasoning_tokens", nonNegative: true)
-                case .thinkingRequested: thinkingRequested = try s.readBool(field: "thinking_requested")
-                case .tools: tools = try s.readInt(field: "tools", nonNegative: true)
-                case .toolCalls: toolCalls = try s.readInt(field: "tool_calls", nonNegative: true)
-                case .maxTokens: maxTokens = try s.readInt(field: "max_tokens", nonNegative: false)
-                case .temperature: temperature = try s.readDouble(field: "temperature")
-                case .stream: stream = try s.readBool(field: "stream")
-                case .status: status = try s.readInt(field: "status", nonNegative: false)
-                case .latencyMs: latencyMs = try s.readDouble(field: "latency_ms")
-                case .client: client = try decodeClient(&s)
-                case .label: label = try s.readString(field: "label")
-                case .unknown: try s.skipValue()
+        try s.readRecord(matching: ExchangeKey.match) { (key, s) throws(JSONError) in
+            switch key {
+            case .id: id = try s.readString(field: "id")
+            case .ts: ts = try s.readTimestamp(field: "ts")
+            case .accountID: accountID = try s.readString(field: "account_id")
+            case .model: model = try s.readString(field: "model")
+            case .inputTokens: inputTokens = try s.readInt(field: "input_tokens", nonNegative: true)
+            case .outputTokens: outputTokens = try s.readInt(field: "output_tokens", nonNegative: true)
+            case .orgID: orgID = try s.readString(field: "org_id")
+            case .apiKeyID: apiKeyID = try s.readString(field: "api_key_id")
+            case .endpoint: endpoint = try s.readString(field: "endpoint")
+            case .conversationID: conversationID = try s.readString(field: "conversation_id")
+            case .turn: turn = try s.readInt(field: "turn", nonNegative: true)
+            case .systemPrompt:
+                if withText {
+                    systemPrompt = try s.readString(field: "system_prompt")
+                } else {
+                    _ = try s.skipString(field: "system_prompt")
                 }
-            } while try s.endMember()
+            case .prompt:
+                if withText { prompt = try s.readString(field: "prompt") } else { _ = try s.skipString(field: "prompt") }
+            case .response:
+                if withText {
+                    response = try s.readString(field: "response")
+                } else {
+                    _ = try s.skipString(field: "response")
+                }
+            case .reasoningTokens: reasoningTokens = try s.readInt(field: "reasoning_tokens", nonNegative: true)
+            case .thinkingRequested: thinkingRequested = try s.readBool(field: "thinking_requested")
+            case .tools: tools = try s.readInt(field: "tools", nonNegative: true)
+            case .toolCalls: toolCalls = try s.readInt(field: "tool_calls", nonNegative: true)
+            case .maxTokens: maxTokens = try s.readInt(field: "max_tokens", nonNegative: false)
+            case .temperature: temperature = try s.readDouble(field: "temperature")
+            case .stream: stream = try s.readBool(field: "stream")
+            case .status: status = try s.readInt(field: "status", nonNegative: false)
+            case .latencyMs: latencyMs = try s.readDouble(field: "latency_ms")
+            case .client: client = try decodeClient(&s)
+            case .label: label = try s.readString(field: "label")
+            case .unknown: try s.skipValue()
+            }
         }
-        try s.expectEnd()
 
         guard let id else { throw JSONError("missing required field", field: "id") }
         guard let ts else { throw JSONError("missing required field", field: "ts") }

@@ -43,6 +43,7 @@ public actor Enforcer {
     private func apply(_ changes: [VerdictChange], org: String?) {
         // Campaign confidence decides the review queue; described once per campaign per batch.
         var confidence: [String: Double] = [:]
+        var released: Set<String> = []
         for change in changes {
             let action: GatewayAction
             switch change.verdict {
@@ -60,7 +61,8 @@ public actor Enforcer {
             table.set(change.accountID, ActionTable.Entry(
                 action: action, verdict: change.verdict.rawValue, campaign: change.campaignID, score: change.score,
                 since: Date(timeIntervalSince1970: change.at.seconds), reasons: reasons, pendingReview: review))
-            if policy.reviewBelowConfidence > 0, let id = change.campaignID, let c = campaignConfidence, c >= policy.reviewBelowConfidence {
+            if policy.reviewBelowConfidence > 0, let id = change.campaignID, let c = campaignConfidence,
+               c >= policy.reviewBelowConfidence, released.insert(id).inserted {
                 // The campaign is now confident enough: members queued while it was weaker are enforced too.
                 for account in table.releaseQueued(campaign: id) {
                     audit(account, action: action.rawValue,

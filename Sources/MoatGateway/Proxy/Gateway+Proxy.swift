@@ -237,12 +237,12 @@ extension ExchangeDraft {
     /// "ex_" and 128 random bits in hex.
     static func newID() -> String {
         var rng = SystemRandomNumberGenerator()
-        let words: (UInt64, UInt64) = (rng.next(), rng.next())
-        let digits = Array("0123456789abcdef".utf8)
+        let high: UInt64 = rng.next(), low: UInt64 = rng.next()
         return String(unsafeUninitializedCapacity: 35) { out in
             out[0] = UInt8(ascii: "e"); out[1] = UInt8(ascii: "x"); out[2] = UInt8(ascii: "_")
-            for (w, word) in [words.0, words.1].enumerated() {
-                for i in 0..<16 { out[3 + w * 16 + i] = digits[Int((word >> UInt64(60 - 4 * i)) & 0xF)] }
+            for i in 0..<32 {
+                let nibble = ((i < 16 ? high : low) >> UInt64(60 - 4 * (i % 16))) & 0xF
+                out[3 + i] = nibble < 10 ? UInt8(ascii: "0") + UInt8(nibble) : UInt8(ascii: "a") + UInt8(nibble - 10)
             }
             return 35
         }
