@@ -22,6 +22,8 @@ extension Exchange {
         j.field("stream", stream)
         j.field("status", status)
         j.field("latency_ms", latencyMs)
+        j.field("outcome", outcome)
+        j.field("countermeasure", countermeasure)
         if !client.isEmpty {
             j.key("client")
             j.beginObject()

@@ -23,6 +23,12 @@ public struct Exchange: Sendable, Equatable {
     public var stream: Bool?
     public var status: Int?
     public var latencyMs: Double?
+    /// How the exchange ended, when not simply completed (optional addition to the contract):
+    /// `completed`, `client_closed`, `upstream_broken`, `timeout`, `cancelled`.
+    public var outcome: String?
+    /// The countermeasures the gateway applied to the answer (optional addition), e.g. `withhold_reasoning`,
+    /// `fingerprint`, or both joined with `+`.
+    public var countermeasure: String?
     public var client: Client
     /// Ground truth for evaluation only. Detection never reads it.
     public var label: String?
@@ -55,7 +61,10 @@ public struct Exchange: Sendable, Equatable {
                 turn: Int? = nil, systemPrompt: String? = nil, prompt: String? = nil, response: String? = nil,
                 reasoningTokens: Int? = nil, thinkingRequested: Bool? = nil, tools: Int? = nil, toolCalls: Int? = nil,
                 maxTokens: Int? = nil, temperature: Double? = nil, stream: Bool? = nil, status: Int? = nil,
-                latencyMs: Double? = nil, client: Client = Client(), label: String? = nil) {
+                latencyMs: Double? = nil, client: Client = Client(), label: String? = nil, outcome: String? = nil,
+                countermeasure: String? = nil) {
+        self.outcome = outcome
+        self.countermeasure = countermeasure
         self.id = id
         self.ts = ts
         self.accountID = accountID

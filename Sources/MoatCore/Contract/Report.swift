@@ -56,10 +56,19 @@ public struct Report: Sendable, Equatable, Codable {
         public var capabilities: [String: Double]
         public var indicators: Indicators
         public var evidence: [String]
+        /// Campaign memory (an optional addition to the contract): campaigns that carry the same operator id
+        /// were tied to one operator by their behaviour and families, e.g. a campaign that came back with fresh
+        /// accounts after a takedown. `OP-0001`.
+        public var operatorID: String?
+        /// Earlier campaigns this one was tied to by campaign memory (optional addition).
+        public var relatedCampaigns: [String]?
 
         public init(id: String, accounts: [String], exchanges: Int, firstSeen: String, lastSeen: String,
                     detectedAt: String, confidence: Double, capabilities: [String: Double],
-                    indicators: Indicators = Indicators(), evidence: [String] = []) {
+                    indicators: Indicators = Indicators(), evidence: [String] = [], operatorID: String? = nil,
+                    relatedCampaigns: [String]? = nil) {
+            self.operatorID = operatorID
+            self.relatedCampaigns = relatedCampaigns
             self.id = id
             self.accounts = accounts
             self.exchanges = exchanges
@@ -74,6 +83,8 @@ public struct Report: Sendable, Equatable, Codable {
 
         enum CodingKeys: String, CodingKey {
             case id, accounts, exchanges, confidence, capabilities, indicators, evidence
+            case operatorID = "operator"
+            case relatedCampaigns = "related_campaigns"
             case firstSeen = "first_seen"
             case lastSeen = "last_seen"
             case detectedAt = "detected_at"
@@ -89,10 +100,20 @@ public struct Report: Sendable, Equatable, Codable {
         public var emailDomains: [String]
         public var systemPromptHashes: [String]
         public var promptTemplates: [String]
+        /// Optional additions: near-duplicate families (hex signatures of the family, never the text) of
+        /// system prompts and of user-prompt templates, and the request shapes the campaign's orchestrator
+        /// sends (`max_tokens=8192 temperature=0 tools=0 thinking=1 stream=1`).
+        public var systemPromptFamilies: [String]?
+        public var promptFamilies: [String]?
+        public var requestShapes: [String]?
 
         public init(ipPrefixes: [String] = [], asns: [Int] = [], userAgents: [String] = [],
                     tlsFingerprints: [String] = [], paymentFingerprints: [String] = [], emailDomains: [String] = [],
-                    systemPromptHashes: [String] = [], promptTemplates: [String] = []) {
+                    systemPromptHashes: [String] = [], promptTemplates: [String] = [],
+                    systemPromptFamilies: [String]? = nil, promptFamilies: [String]? = nil, requestShapes: [String]? = nil) {
+            self.systemPromptFamilies = systemPromptFamilies
+            self.promptFamilies = promptFamilies
+            self.requestShapes = requestShapes
             self.ipPrefixes = ipPrefixes
             self.asns = asns
             self.userAgents = userAgents
@@ -112,6 +133,9 @@ public struct Report: Sendable, Equatable, Codable {
             case emailDomains = "email_domains"
             case systemPromptHashes = "system_prompt_hashes"
             case promptTemplates = "prompt_templates"
+            case systemPromptFamilies = "system_prompt_families"
+            case promptFamilies = "prompt_families"
+            case requestShapes = "request_shapes"
         }
     }
 

@@ -2,7 +2,7 @@
 enum ExchangeKey {
     case id, ts, accountID, model, inputTokens, outputTokens, orgID, apiKeyID, endpoint, conversationID, turn
     case systemPrompt, prompt, response, reasoningTokens, thinkingRequested, tools, toolCalls, maxTokens
-    case temperature, stream, status, latencyMs, client, label, unknown
+    case temperature, stream, status, latencyMs, client, label, outcome, countermeasure, unknown
 
     @inline(__always)
     static func match(_ p: UnsafePointer<UInt8>, _ n: Int) -> ExchangeKey {
@@ -27,6 +27,8 @@ enum ExchangeKey {
             case UInt8(ascii: "c"): if eq("client") { return .client }
             default: break
             }
+        case 7:
+            if eq("outcome") { return .outcome }
         case 8:
             if eq("endpoint") { return .endpoint }
             if eq("response") { return .response }
@@ -47,6 +49,8 @@ enum ExchangeKey {
         case 13:
             if eq("output_tokens") { return .outputTokens }
             if eq("system_prompt") { return .systemPrompt }
+        case 14:
+            if eq("countermeasure") { return .countermeasure }
         case 15:
             if eq("conversation_id") { return .conversationID }
         case 16:
@@ -118,6 +122,8 @@ extension Exchange {
         var stream: Bool?
         var status: Int?
         var latencyMs: Double?
+        var outcome: String?
+        var countermeasure: String?
         var client = Client()
         var label: String?
 
@@ -159,6 +165,8 @@ extension Exchange {
             case .latencyMs: latencyMs = try s.readDouble(field: "latency_ms")
             case .client: client = try decodeClient(&s)
             case .label: label = try s.readString(field: "label")
+            case .outcome: outcome = try s.readString(field: "outcome")
+            case .countermeasure: countermeasure = try s.readString(field: "countermeasure")
             case .unknown: try s.skipValue()
             }
         }
@@ -175,7 +183,7 @@ extension Exchange {
             systemPrompt: systemPrompt, prompt: prompt, response: response, reasoningTokens: reasoningTokens,
             thinkingRequested: thinkingRequested, tools: tools, toolCalls: toolCalls, maxTokens: maxTokens,
             temperature: temperature, stream: stream, status: status, latencyMs: latencyMs, client: client,
-            label: label)
+            label: label, outcome: outcome, countermeasure: countermeasure)
     }
 
     /// The `client` object; `null` gives an empty client. Duplicate `client` keys: the last one wins.
