@@ -69,6 +69,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Development tool for detection work (not shipped): replay a simulated scenario with overrides.
+        .executableTarget(name: "moat-lab", dependencies: ["MoatCore", "MoatDetect", "MoatEvaluate", "MoatSimulate"],
+                          path: "Tools/MoatLab"),
         .testTarget(name: "MoatCoreTests", dependencies: ["MoatCore"]),
         .testTarget(name: "MoatDetectTests", dependencies: ["MoatDetect", "MoatSimulate", "MoatEvaluate"]),
         .testTarget(name: "MoatSimulateTests", dependencies: ["MoatSimulate"]),

@@ -29,6 +29,23 @@ struct DetectCommand: ParsableCommand {
     @Flag(help: "Do not print the summary table.")
     var quiet = false
 
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Override one of the engine's tunables, e.g. --set campaignMeanScore=0.6 (repeatable; see DetectionConfig.swift).",
+        valueName: "name=value"))
+    var settings: [String] = []
+
+    func validate() throws {
+        _ = try config()
+    }
+
+    func config() throws -> DetectionConfig {
+        var config = DetectionConfig()
+        for s in settings {
+            do { try config.set(s) } catch { throw ValidationError(error.description) }
+        }
+        return config
+    }
+
     func run() throws {
         let started = Date()
         do {
@@ -36,7 +53,7 @@ struct DetectCommand: ParsableCommand {
             let reader = try ExchangeReader(path: exchanges, skipInvalid: skipInvalid)
             let size = exchanges == "-" ? 0 : ((try? FileManager.default.attributesOfItem(atPath: exchanges)[.size] as? Int64) ?? 0)
             let bar = ProgressBar(label: "detect")
-            let report = try Replay.run(reader, accounts: identities) { n, bytes in
+            let report = try Replay.run(reader, accounts: identities, config: try config()) { n, bytes in
                 bar.update(fraction: size > 0 ? Double(bytes) / Double(size) : 0,
                            detail: "\(Console.count(n)) exchanges  \(Console.bytes(bytes))")
             }

@@ -31,6 +31,13 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Number of simulated days (default: the scenario's).")
     var days: Int?
 
+    @Option(help: "Wording of the campaigns' requests: \(PhraseBank.names.joined(separator: ", ")). Tune on one, measure on the others.")
+    var phraseBank: String = "formal"
+
+    @Option(help: ArgumentHelp("Only these campaign kinds, comma-separated (\(ScenarioParameters.campaignKinds.joined(separator: ", "))).",
+                               valueName: "kinds"))
+    var campaigns: String?
+
     @Option(help: "Directory with ShareGPT_V3_unfiltered_cleaned_split.json and HumanEval.jsonl.")
     var corpus: String?
 
@@ -46,12 +53,24 @@ struct SimulateCommand: ParsableCommand {
         }
         guard scale > 0, scale.isFinite else { throw ValidationError("--scale must be a positive number") }
         if let days, days < 1 { throw ValidationError("--days must be at least 1") }
+        guard PhraseBank.named(phraseBank) != nil else {
+            throw ValidationError("unknown phrase bank '\(phraseBank)'; choose one of \(PhraseBank.names.joined(separator: ", "))")
+        }
+        for kind in campaignKinds ?? [] where !ScenarioParameters.campaignKinds.contains(kind) {
+            throw ValidationError("unknown campaign kind '\(kind)'; choose from \(ScenarioParameters.campaignKinds.joined(separator: ", "))")
+        }
+    }
+
+    var campaignKinds: Set<String>? {
+        campaigns.map { Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) }
     }
 
     func run() throws {
-        guard let parameters = ScenarioParameters.named(scenario, scale: scale, days: days) else {
+        guard var parameters = ScenarioParameters.named(scenario, scale: scale, days: days) else {
             throw ValidationError("unknown scenario '\(scenario)'")
         }
+        parameters.phraseBank = phraseBank
+        if let kinds = campaignKinds { parameters.keepCampaigns(kinds) }
         let started = Date()
         var limits = CorpusLimits(promptChars: parameters.promptChars, responseChars: parameters.responseChars)
         if scenario == "smoke" { limits.maxConversations = 2_000 }

@@ -41,11 +41,14 @@ struct FeatureTests {
     }
 
     @Test func rarityFallsAsAValueBecomesCommon() {
-        let two = LinkIndex.rarity(holders: 2, population: 100_000)
-        let five = LinkIndex.rarity(holders: 5, population: 100_000)
-        let most = LinkIndex.rarity(holders: 90_000, population: 100_000)
-        #expect(two == 1)
+        let two = LinkIndex.rarity(holders: 2, population: 100_000, seen: 100_000)
+        let five = LinkIndex.rarity(holders: 5, population: 100_000, seen: 100_000)
+        let most = LinkIndex.rarity(holders: 90_000, population: 100_000, seen: 100_000)
+        #expect(two > 0.999)
         #expect(five > 0.8 && five < 1)
         #expect(most < 0.1)
+        // In a small log, a value that nearly every account holds is common, whatever the floor says.
+        let everyone = LinkIndex.rarity(holders: 120, population: 1_000, seen: 130)
+        #expect(everyone < 0.1)
     }
 }

@@ -13,13 +13,29 @@ struct ScenarioDetectionTests {
         let e = try fixture.evaluation(of: fixture.report)
         #expect((e.overall.accountRecall ?? 0) >= 0.95)
         #expect(e.overall.flaggedBenignAccounts <= 1, "false positives: \(e.falsePositives.map(\.accountID))")
-        #expect((e.overall.leakage ?? 1) <= 0.1)
-        #expect(e.campaigns.count == 3)
+        // Two simulated days leave the scheduled and low-and-slow campaigns little time: the bars of the
+        // standard scenario (scripts/acceptance.sh) are stricter.
+        #expect((e.overall.leakage ?? 1) <= 0.2)
+        #expect(e.campaigns.count == 7)
         for c in e.campaigns {
-            #expect(c.completeness >= 0.9, "\(c.campaign) completeness \(c.completeness)")
+            #expect(c.completeness >= 0.7, "\(c.campaign) completeness \(c.completeness)")
             #expect(c.purity >= 0.9, "\(c.campaign) purity \(c.purity)")
             #expect(c.timeToDetectHours != nil, "\(c.campaign) never detected")
         }
+    }
+
+    /// The campaign that came back after a takedown is reported as its own campaign, tied to the first by
+    /// campaign memory: same operator, the first in `related_campaigns`, and a sentence saying why.
+    @Test func returningCampaignIsTiedToTheFirstByMemory() throws {
+        let byAccount = Dictionary(fixture.report.campaigns.flatMap { c in c.accounts.map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
+        let firstIDs = fixture.labels.filter { $0.campaign == "phoenix" }.map(\.accountID)
+        let returnIDs = fixture.labels.filter { $0.campaign == "phoenix-return" }.map(\.accountID)
+        let first = try #require(firstIDs.compactMap { byAccount[$0] }.first)
+        let second = try #require(returnIDs.compactMap { byAccount[$0] }.first)
+        #expect(first.id != second.id)
+        #expect(second.operatorID == first.operatorID)
+        #expect(second.relatedCampaigns == [first.id])
+        #expect(second.evidence.contains { $0.contains("campaign memory") && $0.contains(first.id) })
     }
 
     @Test func campaignsCarryEvidenceIndicatorsAndCapabilityShares() throws {
@@ -99,11 +115,7 @@ struct ScenarioDetectionTests {
     }
 
     @Test func benignLookAlikesAloneRaiseNoCampaign() throws {
-        let benign = try ScenarioFixture.make(seed: 5) { p in
-            p.hydra.accounts = 0
-            p.cotHarvest.accounts = 0
-            p.blend.accounts = 0
-        }
+        let benign = try ScenarioFixture.make(seed: 5) { p in p.keepCampaigns([]) }
         #expect(benign.labels.isEmpty)
         #expect(benign.report.campaigns.isEmpty)
         #expect(benign.report.accounts.isEmpty, "flagged: \(benign.report.accounts.map(\.accountID))")

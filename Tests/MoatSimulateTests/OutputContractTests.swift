@@ -87,19 +87,54 @@ import Testing
         #expect(silent.isEmpty, "labelled accounts without exchanges: \(silent.prefix(5))")
     }
 
-    @Test func theThreeCampaignsArePresent() throws {
+    @Test func everyCampaignKindIsPresent() throws {
         let run = try Shared.run()
         let byCampaign = Dictionary(grouping: run.labels, by: \.campaign).mapValues(\.count)
-        #expect(Set(byCampaign.keys) == ["hydra", "cot-harvest", "blend"])
+        #expect(Set(byCampaign.keys) == ["hydra", "cot-harvest", "blend", "sleeper", "drip", "phoenix", "phoenix-return"])
         let p = Shared.smokeParameters()
         #expect(byCampaign["hydra"] == p.hydra.accounts)
         #expect(byCampaign["cot-harvest"] == p.cotHarvest.accounts)
         #expect(byCampaign["blend"] == p.blend.accounts)
+        #expect(byCampaign["sleeper"] == p.sleeper.accounts)
+        #expect(byCampaign["drip"] == p.drip.accounts)
+        #expect(byCampaign["phoenix"] == p.phoenix.accounts)
+        #expect(byCampaign["phoenix-return"] == p.phoenix.accounts)
         // Campaign labels agree with the simulator's own archetypes.
-        let expected: [String: Archetype] = ["hydra": .hydra, "cot-harvest": .cotHarvest, "blend": .blend]
+        let expected: [String: Archetype] = ["hydra": .hydra, "cot-harvest": .cotHarvest, "blend": .blend, "sleeper": .sleeper,
+                                            "drip": .drip, "phoenix": .phoenix, "phoenix-return": .phoenixReturn]
         for label in run.labels {
             #expect(run.archetypes[label.accountID] == expected[label.campaign], "\(label.accountID)")
         }
+    }
+
+    /// The campaign with no shared hard infrastructure: no card, e-mail domain outside free mail, or address in common.
+    @Test func sleeperAccountsShareNoHardInfrastructure() throws {
+        let run = try Shared.run()
+        let ids = Set(run.labels.filter { $0.campaign == "sleeper" }.map(\.accountID))
+        let accounts = run.accounts.filter { ids.contains($0.accountID) }
+        #expect(accounts.count >= 10)
+        #expect(Set(accounts.compactMap(\.paymentFingerprint)).count == accounts.count)
+        let freeMail: Set<String> = ["gmail.com", "outlook.com", "yahoo.com", "icloud.com", "hotmail.com", "proton.me"]
+        #expect(accounts.allSatisfy { freeMail.contains($0.emailDomain ?? "") })
+        var owners: [String: Set<String>] = [:]
+        for e in run.exchanges where ids.contains(e.accountID) { owners[e.ip ?? "", default: []].insert(e.accountID) }
+        let shared = owners.values.filter { $0.count > 1 }.count
+        #expect(shared <= owners.count / 50, "\(shared) of \(owners.count) addresses are shared")
+    }
+
+    /// The campaign that comes back after a takedown: new accounts, new cards and domains, same system prompts.
+    @Test func phoenixReturnsWithFreshInfrastructureAndTheSameFamily() throws {
+        let run = try Shared.run()
+        let first = Set(run.labels.filter { $0.campaign == "phoenix" }.map(\.accountID))
+        let second = Set(run.labels.filter { $0.campaign == "phoenix-return" }.map(\.accountID))
+        let cards = { (ids: Set<String>) in Set(run.accounts.filter { ids.contains($0.accountID) }.compactMap(\.paymentFingerprint)) }
+        #expect(cards(first).isDisjoint(with: cards(second)))
+        let lastFirst = run.exchanges.filter { first.contains($0.accountID) }.map(\.ts).max()
+        let firstSecond = run.exchanges.filter { second.contains($0.accountID) }.map(\.ts).min()
+        let gap = try #require(firstSecond).milliseconds - (try #require(lastFirst)).milliseconds
+        #expect(gap > Timestamp.day, "the first wave goes silent a day before the second begins")
+        let prompts = { (ids: Set<String>) in Set(run.exchanges.filter { ids.contains($0.accountID) }.compactMap(\.systemPrompt)) }
+        #expect(!prompts(first).isDisjoint(with: prompts(second)))
     }
 
     @Test func theNewModelIsReleasedOnItsDay() throws {

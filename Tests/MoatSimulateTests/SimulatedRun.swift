@@ -14,6 +14,7 @@ struct ParsedExchange: Sendable {
     var systemPrompt: String?
     var prompt: String?
     var temperature: Double?
+    var ip: String?
 }
 
 struct ParsedAccount: Sendable {
@@ -98,7 +99,8 @@ struct SimulatedRun: Sendable {
                                             inputTokens: input, outputTokens: output,
                                             systemPrompt: object["system_prompt"] as? String,
                                             prompt: object["prompt"] as? String,
-                                            temperature: (object["temperature"] as? NSNumber)?.doubleValue))
+                                            temperature: (object["temperature"] as? NSNumber)?.doubleValue,
+                                            ip: (object["client"] as? [String: Any])?["ip"] as? String))
         }
         for (n, line) in try lines(Self.accountsFile) {
             guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any],

@@ -24,11 +24,17 @@ public struct DetectionEngine {
     var parent: [Int32] = []
     var groups: [Int32: Group] = [:]
     var campaigns: [CampaignState] = []
-    var syncBucket: Int64 = .min
-    var syncMembers: [Int32] = []
-    var syncBaseline = 1.0
+    var coactivity: CoActivity
+    var families: FamilyIndex
     var hostingCache: [String: Bool] = [:]
+    /// Accounts seen on each autonomous system.
+    var asnHolders: [Int: Int] = [:]
+    var closedBursts: [CoActivity.Burst] = []
+    /// Template keys that sign the head of a prompt (its framing), as opposed to its payload.
+    var headTemplates: Set<UInt64> = []
     var modelFirstSeen: [String: Int64] = [:]
+    /// The newest model that appeared after the log began, and when.
+    var latestRelease: (String, Int64)?
     var firstEventTs: Int64?
 
     // Replay
@@ -50,12 +56,32 @@ public struct DetectionEngine {
         var members: [Int32]
         var scoreSum: Double
         var campaign: Int?
+        /// A campaign this group returns as (campaign memory): it becomes a campaign of the same operator.
+        var returnOf: Int?
+        /// Whether most members share one authored family (system prompt, prompt framing), as of a size.
+        var familyCheckedAt = 0
+        var sharesFamily = false
     }
 
     struct CampaignState {
         var id: String
         var detectedAt: Int64
+        /// An account in the campaign (its group's root when it formed).
+        var anchor: Int32
+        /// Event time of the latest exchange of any member.
+        var lastActive: Int64
+        /// Campaign-memory operator id (`OP-nnnn`, numbered like the operator's first campaign).
+        var operatorID: String
         var mergedInto: Int?
+        /// The remembered campaign this one was tied to, and why.
+        var returnOf: Int?
+        var memoryEvidence: String?
+        /// Groups merged in through shared families, with why.
+        var familyEvidence: [String] = []
+        /// Where a campaign's remembered members' group lives, once accounts come back (a group root).
+        var returnRoot: Int32?
+        /// The campaign's size when it last looked for families shared with others.
+        var reconciledAtSize = 0
     }
 
     public init(config: DetectionConfig = DetectionConfig(), accounts: [Account] = []) {
@@ -65,6 +91,8 @@ public struct DetectionEngine {
         identities = byID
         identityStats = IdentityStats(accounts)
         reorder = ReorderBuffer(windowMilliseconds: Int64(config.reorderWindowSeconds * 1000))
+        coactivity = CoActivity(config: config)
+        families = FamilyIndex(config: config)
     }
 
     /// Takes one exchange (in roughly time order) and returns the verdicts that changed.
@@ -92,34 +120,69 @@ public struct DetectionEngine {
         if firstEventTs == nil { firstEventTs = ts }
 
         let a = account(e.accountID, ts: ts, &changes)
-        let f = ExchangeFeatures(e)
+        var f = ExchangeFeatures(e)
+        if let exact = f.systemPromptHash, let text = e.systemPrompt { f.systemPromptHash = families.family(of: text, exact: exact) }
         let (prefix, hosting) = network(e)
-        profiles[Int(a)].record(e, f, prefix: prefix, hosting: hosting, maxPrefixes: config.maxValuesPerAccount)
+        let i = Int(a)
+        let asnsBefore = profiles[i].asns.count
+        profiles[i].record(e, f, prefix: prefix, hosting: hosting, maxPrefixes: config.maxPrefixesPerAccount)
+        if profiles[i].asns.count > asnsBefore, let asn = e.client.asn { asnHolders[asn, default: 0] += 1 }
         noteModel(e.model, account: a, ts: ts)
+        noteActivity(a, ts: ts)
 
         if let ip = e.client.ip {
-            register(a, key: StableHash.of(ip, seed: 11), kind: .ip, label: { ip }, ts: ts, &changes,
-                     scale: hosting ? 1 : config.residentialIPWeight)
+            let key = StableHash.of(ip, seed: 11)
+            profiles[i].useNetwork(key, budget: config.valueBudgets[.ip] ?? 48)
+            register(a, key: key, kind: .ip, label: { ip }, ts: ts, &changes, scale: hosting ? 1 : config.residentialIPWeight)
         }
         if hosting, let prefix {
-            register(a, key: prefix, kind: .cloudPrefix, label: { Self.prefixLabel(e.client.ip ?? "") }, ts: ts, &changes)
+            profiles[i].useNetwork(prefix, budget: config.valueBudgets[.cloudPrefix] ?? 48)
+            // A big cloud's /24 is shared by countless unrelated tenants; a small host's is not.
+            let population = max(Double(profiles.count), config.rarityFloorAccounts)
+            let provider = e.client.asn.map { LinkIndex.rarity(holders: asnHolders[$0] ?? 1, population: population, seen: profiles.count).squareRoot() } ?? 1
+            register(a, key: prefix, kind: .cloudPrefix, label: { Self.prefixLabel(e.client.ip ?? "") }, ts: ts, &changes,
+                     scale: provider)
         }
+        var stack: UInt64?
         if let ua = e.client.userAgent, let tls = e.client.tlsFingerprint {
             var h = StableHash(seed: 12)
             h.add(ua)
             h.add(UInt8(1))
             h.add(tls)
+            stack = h.value
             register(a, key: h.value, kind: .clientStack, label: { "\(ua) | \(tls)" }, ts: ts, &changes)
         }
         if let sp = f.systemPromptHash {
-            register(a, key: sp, kind: .systemPrompt, label: { "sp:" + String(sp, radix: 16) }, ts: ts, &changes)
+            register(a, key: sp, kind: .systemPrompt, label: { "sp:" + String(sp, radix: 16) + " " + String((e.systemPrompt ?? "").prefix(80)) },
+                     ts: ts, &changes)
         }
-        for key in f.templates where profiles[Int(a)].countTemplate(key, cap: config.maxTemplatesPerAccount) == config.templateMinUses {
+        for (k, key) in f.templates.enumerated() where profiles[i].countTemplate(key, cap: config.maxTemplatesPerAccount) == config.templateMinUses {
+            // The head of a prompt is its framing, an operator's own words; the rest is mostly payload.
+            if k == 0, headTemplates.count < config.maxFamilyTexts { headTemplates.insert(key) }
             register(a, key: key, kind: .template, label: { "tpl:" + String(key, radix: 16) + " " + String((e.prompt ?? "").prefix(80)) },
                      ts: ts, &changes)
         }
+        if profiles[i].countShape(f.shape, cap: config.maxTemplatesPerAccount) == config.shapeMinUses {
+            register(a, key: f.shape, kind: .requestShape, label: { ExchangeFeatures.shapeLabel(e) }, ts: ts, &changes)
+        }
         updateScore(a, ts: ts, &changes)
-        if candidate[Int(a)] { synchronize(a, ts: ts, &changes) }
+        observeCoactivity(a, kind: .clientStack, value: stack, ts: ts, e, f, &changes)
+        observeCoactivity(a, kind: .systemPrompt, value: f.systemPromptHash, ts: ts, e, f, &changes)
+        observeCoactivity(a, kind: .requestShape, value: f.shape, ts: ts, e, f, &changes)
+    }
+
+    /// Keeps each campaign's latest activity, for campaign memory.
+    mutating func noteActivity(_ a: Int32, ts: Int64) {
+        guard let c = groups[find(a)]?.campaign else { return }
+        let live = resolve(c)
+        campaigns[live].lastActive = max(campaigns[live].lastActive, ts)
+    }
+
+    /// The campaign a merged campaign ended up in.
+    func resolve(_ c: Int) -> Int {
+        var c = c
+        while let next = campaigns[c].mergedInto { c = next }
+        return c
     }
 
     /// The account's index, creating its profile (and registering its sign-up identity) on first sight.
@@ -133,7 +196,7 @@ public struct DetectionEngine {
         flaggedAt.append(nil)
         verdict.append(.clear)
         parent.append(i)
-        groups[i] = Group(members: [i], scoreSum: 0, campaign: nil)
+        groups[i] = Group(members: [i], scoreSum: 0, campaign: nil, returnOf: nil)
         if let identity = identities[id] { registerIdentity(i, identity, ts: ts, &changes) }
         return i
     }
@@ -163,6 +226,7 @@ public struct DetectionEngine {
                 hostingCache[org] = hosting
             }
         }
+        if let asn = e.client.asn, config.hostingASNs.contains(asn) { hosting = true }
         guard let ip = e.client.ip else { return (nil, hosting) }
         return (StableHash.of(Self.prefixLabel(ip), seed: 13), hosting)
     }
@@ -177,8 +241,18 @@ public struct DetectionEngine {
     }
 
     mutating func noteModel(_ model: String, account a: Int32, ts: Int64) {
+        if let (released, at) = latestRelease, ts >= at, ts - at < 2 * Timestamp.day {
+            profiles[Int(a)].pivotWindow += 1
+            if model == released { profiles[Int(a)].pivotNew += 1 }
+        }
         guard let first = modelFirstSeen[model] else {
             modelFirstSeen[model] = ts
+            // A model first seen well after the replay began is a new release.
+            if let start = firstEventTs, ts - start > Timestamp.day {
+                latestRelease = (model, ts)
+                profiles[Int(a)].pivotWindow += 1
+                profiles[Int(a)].pivotNew += 1
+            }
             return
         }
         // A model first seen well after the replay began is a new release; note how fast accounts move to it.

@@ -7,6 +7,12 @@ import MoatCore
 public enum Replay {
     public static func run(_ reader: ExchangeReader, accounts: [Account], config: DetectionConfig = DetectionConfig(),
                            progress: ((Int, Int64) -> Void)? = nil) throws(ContractError) -> Report {
+        try engine(reader, accounts: accounts, config: config, progress: progress).report(invalidLines: reader.invalidLines)
+    }
+
+    /// Replays the log and returns the engine in its final state (for tools that look inside it).
+    public static func engine(_ reader: ExchangeReader, accounts: [Account], config: DetectionConfig = DetectionConfig(),
+                              progress: ((Int, Int64) -> Void)? = nil) throws(ContractError) -> DetectionEngine {
         var engine = DetectionEngine(config: config, accounts: accounts)
         let channel = BatchChannel(capacity: 8)
         let box = UncheckedBox(reader)
@@ -46,7 +52,7 @@ public enum Replay {
             }
         }
         _ = engine.flush()
-        return engine.report(invalidLines: reader.invalidLines)
+        return engine
     }
 }
 

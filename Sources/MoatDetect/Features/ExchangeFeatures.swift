@@ -9,7 +9,11 @@ struct ExchangeFeatures {
     var tools: Bool
     /// Template signatures: head and tail of the masked prompt, and MinHash band keys.
     var templates: [UInt64]
+    /// The exact system prompt's hash; the engine replaces it with its near-duplicate family.
     var systemPromptHash: UInt64?
+    /// The request's shape: max_tokens, temperature, tool count, thinking and stream. An orchestrator sends
+    /// the same few shapes from every account.
+    var shape: UInt64
 
     /// Only the start of a prompt is read: templates and instructions sit there, and the cost stays flat.
     static let scanBytes = 3_000
@@ -21,6 +25,13 @@ struct ExchangeFeatures {
         thinking = e.thinkingRequested == true || (e.reasoningTokens ?? 0) > 0
         tools = (e.tools ?? 0) > 0 || (e.toolCalls ?? 0) > 0
         systemPromptHash = e.systemPrompt.flatMap { $0.isEmpty ? nil : StableHash.of($0, seed: 7) }
+        var sh = StableHash(seed: 9)
+        sh.add(UInt64(bitPattern: Int64(e.maxTokens ?? -1)))
+        sh.add(UInt64(bitPattern: Int64(e.temperature.map { ($0 * 100).rounded() } ?? -1)))
+        sh.add(UInt64(e.tools ?? 0))
+        sh.add(UInt8(e.thinkingRequested == true ? 1 : 0))
+        sh.add(UInt8(e.stream == true ? 1 : 0))
+        shape = sh.value
         var prompt = e.prompt ?? ""
         let scan = prompt.withUTF8 { Self.scan($0) }
         if scan.categories.contains(.strongCoT) {
@@ -43,6 +54,13 @@ struct ExchangeFeatures {
             capability = .other
         }
         templates = scan.templates
+    }
+
+    /// `max_tokens=8192 temperature=0.2 tools=4 thinking=1 stream=0`
+    static func shapeLabel(_ e: Exchange) -> String {
+        let temperature = e.temperature.map { String(($0 * 100).rounded() / 100) } ?? "-"
+        return "max_tokens=\(e.maxTokens.map(String.init) ?? "-") temperature=\(temperature) tools=\(e.tools ?? 0) "
+            + "thinking=\(e.thinkingRequested == true ? 1 : 0) stream=\(e.stream == true ? 1 : 0)"
     }
 
     struct Scan {

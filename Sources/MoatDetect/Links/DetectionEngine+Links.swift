@@ -4,13 +4,14 @@ extension DetectionEngine {
     /// Links an account through what it gave at sign-up: payment instrument, e-mail domain, sign-up burst.
     mutating func registerIdentity(_ a: Int32, _ identity: Account, ts: Int64, _ changes: inout [VerdictChange]) {
         let population = max(Double(identityStats.accounts), config.rarityFloorAccounts)
+        let seen = identityStats.accounts
         if let card = identity.paymentFingerprint, let holders = identityStats.payments[card] {
             register(a, key: StableHash.of(card, seed: 21), kind: .payment, label: { card }, ts: ts, &changes,
-                     weight: { _ in LinkIndex.rarity(holders: holders, population: population) })
+                     weight: { _ in LinkIndex.rarity(holders: holders, population: population, seen: seen) })
         }
         if let domain = identity.emailDomain?.lowercased(), let holders = identityStats.emailDomains[domain] {
             register(a, key: StableHash.of(domain, seed: 22), kind: .emailDomain, label: { domain }, ts: ts, &changes,
-                     weight: { _ in LinkIndex.rarity(holders: holders, population: population) })
+                     weight: { _ in LinkIndex.rarity(holders: holders, population: population, seen: seen) })
         }
         if let created = identity.createdAt?.milliseconds {
             let hour = created / Timestamp.hour
@@ -26,48 +27,98 @@ extension DetectionEngine {
     }
 
     /// Registers that account `a` holds a value, linking it to earlier holders.
+    ///
+    /// Each kind has its own budget per account: past it, the value is counted as overflow (a flood) but
+    /// registers nothing, so flooding one kind never blinds the others.
     mutating func register(_ a: Int32, key: UInt64, kind: LinkKind, label: () -> String, ts: Int64,
                            _ changes: inout [VerdictChange], weight custom: ((Int) -> Double)? = nil, scale: Double = 1) {
         let i = Int(a)
-        guard !profiles[i].values.contains(key), profiles[i].values.count < config.maxValuesPerAccount else { return }
+        let k = Int(kind.rawValue)
+        guard !profiles[i].values.contains(key) else { return }
+        guard Int(profiles[i].kindCounts[k]) < (config.valueBudgets[kind] ?? 16) else {
+            profiles[i].overflow[k] &+= 1
+            return
+        }
         profiles[i].values.insert(key)
+        profiles[i].kindCounts[k] += 1
         let kindWeight = (config.kindWeights[kind] ?? 0) * scale
         let population = max(Double(profiles.count), config.rarityFloorAccounts)
-        let weight = custom ?? { holders in LinkIndex.rarity(holders: holders, population: population) }
+        let seen = profiles.count
+        let weight = custom ?? { holders in LinkIndex.rarity(holders: holders, population: population, seen: seen) }
         let org = profiles[i].identity?.orgID
         var linked: [(Int32, Double)] = []
         links.add(a, key: key, kind: kind, label: label, cap: config.memberCaps[kind] ?? 128,
                   weight: { kindWeight * weight($0) }) { other, w in linked.append((other, w)) }
-        for (other, w) in linked {
+        let network = kind == .ip || kind == .cloudPrefix
+        for (other, linkWeight) in linked {
+            // An address weighs by the share of both accounts' traffic it carries: a roaming developer's one
+            // session on a cloud /24 is not a campaign's home.
+            var w = linkWeight
+            if network {
+                let shared = (profiles[i].networkShare(key) * profiles[Int(other)].networkShare(key)).squareRoot()
+                w *= min(1, shared / config.networkShareFull)
+            }
             // Accounts of one declared organisation are expected to share infrastructure.
             if let org, profiles[Int(other)].identity?.orgID == org { continue }
             // Already in one group: the link adds nothing, and not storing it keeps memory per account flat.
             if find(a) == find(other) { continue }
-            let p = links.strengthen(a, other, kind: kind, weight: w, strong: config.minHardKindWeight)
-            if qualifies(p) { join(a, other, ts: ts, &changes, hard: Double(p.hard)) }
+            let p = links.strengthen(a, other, kind: kind, weight: w, strong: config.minHardKindWeight,
+                                     authored: isFamilyValue(key, kind))
+            if qualifies(p) {
+                let reason = "links with \(profiles[Int(other)].id) (\(kindNames(p.kinds)); hard weight \(fmt(Double(p.hard))), all \(fmt(Double(p.hard + p.soft))))"
+                // Accounts that also share authored text join at a lower score: the group's bar still decides.
+                if p.authored, !(candidate[i] && candidate[Int(other)]),
+                   profiles[i].score >= config.familyLinkGate, profiles[Int(other)].score >= config.familyLinkGate {
+                    union(a, other, ts: ts, &changes)
+                    if profiles[i].joinReason == nil { profiles[i].joinReason = reason }
+                } else {
+                    join(a, other, ts: ts, &changes, hard: Double(p.hard), why: reason)
+                }
+            }
         }
+        if isFamilyValue(key, kind) { reconcile(value: key, holder: a, ts: ts, &changes) }
     }
 
     /// Whether a pair's links are strong and varied enough to put the two accounts in one group.
+    ///
+    /// Network addresses alone are weak: unrelated tenants share a big cloud's /24, and a proxy exit carries
+    /// unrelated customers. A pair whose hard evidence is only network needs several shared addresses, or
+    /// an address plus two kinds of family evidence (software, system prompt, template, request shape).
     func qualifies(_ p: LinkIndex.Pair) -> Bool {
-        Double(p.hard) >= config.hardLinkThreshold && Double(p.hard + p.soft) >= config.totalLinkThreshold
-            && p.strongHardKinds.nonzeroBitCount >= config.minHardKinds
+        let hardNeeded = p.authored ? config.familyHardThreshold : config.hardLinkThreshold
+        guard Double(p.hard) >= hardNeeded, Double(p.hard + p.soft) >= config.totalLinkThreshold,
+              p.strongHardKinds.nonzeroBitCount >= config.minHardKinds else { return false }
+        return p.hasIdentity || Int(p.networkValues) >= config.networkOnlyMinValues
+            || p.familyKindCount >= config.networkOnlyMinFamilyKinds
     }
 
     /// Two strongly linked accounts join one group if both look like extraction; otherwise the link waits.
-    mutating func join(_ a: Int32, _ b: Int32, ts: Int64, _ changes: inout [VerdictChange], hard: Double = .infinity) {
-        if candidate[Int(a)], candidate[Int(b)] {
+    /// `hard` is the pair's hard weight: two campaigns merge only on strong hard evidence, unless `merge`
+    /// says another kind of evidence (shared families, shared bursts) ties them.
+    mutating func join(_ a: Int32, _ b: Int32, ts: Int64, _ changes: inout [VerdictChange], hard: Double = .infinity,
+                       merge: Bool = false, why: String = "") {
+        if eligible(a), eligible(b) {
             let (ra, rb) = (find(a), find(b))
-            if ra != rb, groups[ra]?.campaign != nil, groups[rb]?.campaign != nil, hard < config.campaignMergeHardThreshold {
+            if !merge, ra != rb, groups[ra]?.campaign != nil, groups[rb]?.campaign != nil, hard < config.campaignMergeHardThreshold {
                 return
+            }
+            if ra != rb {
+                let reason = why
+                if !reason.isEmpty {
+                    if profiles[Int(a)].joinReason == nil { profiles[Int(a)].joinReason = reason }
+                    if profiles[Int(b)].joinReason == nil { profiles[Int(b)].joinReason = reason }
+                }
             }
             union(a, b, ts: ts, &changes)
             return
         }
-        for (x, y) in [(a, b), (b, a)] where !candidate[Int(x)] {
+        for (x, y) in [(a, b), (b, a)] where !eligible(x) {
             if pending[Int(x)].count < config.maxPendingPartners, !pending[Int(x)].contains(y) { pending[Int(x)].append(y) }
         }
     }
+
+    /// An account may be joined to others: it extracts, or it is already in a campaign.
+    func eligible(_ x: Int32) -> Bool { candidate[Int(x)] || verdict[Int(x)] == .campaign }
 
     mutating func find(_ x: Int32) -> Int32 {
         var r = x
@@ -88,10 +139,13 @@ extension DetectionEngine {
         parent[Int(rb)] = ra
         ga.members.append(contentsOf: gb.members)
         ga.scoreSum += gb.scoreSum
-        switch (ga.campaign, gb.campaign) {
+        ga.returnOf = ga.returnOf ?? gb.returnOf
+        switch (ga.campaign.map(resolve), gb.campaign.map(resolve)) {
         case (let x?, let y?) where x != y:
             let (keep, drop) = campaigns[x].detectedAt <= campaigns[y].detectedAt ? (x, y) : (y, x)
             campaigns[drop].mergedInto = keep
+            campaigns[keep].lastActive = max(campaigns[keep].lastActive, campaigns[drop].lastActive)
+            campaigns[keep].familyEvidence += campaigns[drop].familyEvidence
             ga.campaign = keep
         case (nil, let y?):
             ga.campaign = y
@@ -106,19 +160,45 @@ extension DetectionEngine {
     /// Makes a group a campaign once it qualifies, and flags every member not yet flagged.
     mutating func settle(_ root: Int32, ts: Int64, _ changes: inout [VerdictChange]) {
         guard var g = groups[root] else { return }
+        var formed = false
         if g.campaign == nil {
             let size = g.members.count
-            guard size >= config.minCampaignAccounts, g.scoreSum / Double(size) >= config.campaignMeanScore else { return }
-            campaigns.append(CampaignState(id: DetectionEngine.campaignID(campaigns.count + 1), detectedAt: ts))
+            let mean = g.scoreSum / Double(max(size, 1))
+            guard size >= config.minCampaignAccounts, mean >= config.familyGroupMeanScore else { return }
+            if mean < config.campaignMeanScore {
+                // A group most of whose members also write the same system prompt or prompt framing needs less.
+                if g.familyCheckedAt != size {
+                    g.familyCheckedAt = size
+                    g.sharesFamily = sharesAuthoredFamily(g.members)
+                    groups[root] = g
+                }
+                guard g.sharesFamily else { return }
+            }
+            let n = campaigns.count + 1
+            var state = CampaignState(id: DetectionEngine.campaignID(n), detectedAt: ts, anchor: root, lastActive: ts,
+                                      operatorID: DetectionEngine.operatorID(n))
+            if let remembered = g.returnOf.map(resolve) {
+                state.operatorID = campaigns[remembered].operatorID
+                state.returnOf = remembered
+                state.memoryEvidence = campaigns[remembered].memoryEvidence
+            }
+            campaigns.append(state)
             g.campaign = campaigns.count - 1
             groups[root] = g
+            formed = true
         }
-        guard let c = g.campaign else { return }
+        guard let c = g.campaign.map(resolve) else { return }
         for m in g.members where verdict[Int(m)] != .campaign {
             verdict[Int(m)] = .campaign
             if flaggedAt[Int(m)] == nil { flaggedAt[Int(m)] = ts }
             changes.append(VerdictChange(accountID: profiles[Int(m)].id, verdict: .campaign, campaignID: campaigns[c].id,
                                          at: Timestamp(milliseconds: ts), score: profiles[Int(m)].score))
+        }
+        // A campaign that formed, or grew by half since it last looked, checks its families again.
+        let size = groups[root]?.members.count ?? 0
+        if formed || Double(size) >= 1.5 * Double(campaigns[c].reconciledAtSize) {
+            campaigns[c].reconciledAtSize = size
+            reconcile(campaignRoot: root, ts: ts, &changes)
         }
     }
 
@@ -126,7 +206,11 @@ extension DetectionEngine {
     mutating func updateScore(_ a: Int32, ts: Int64, _ changes: inout [VerdictChange]) {
         let i = Int(a)
         let old = profiles[i].score
-        let new = profiles[i].components(config).score(config)
+        var new = profiles[i].components(config).score(config)
+        // Traffic an account sends in step with others is scored on its own: cover traffic cannot dilute it.
+        for r in profiles[i].coRecords where r.synchronized {
+            new = max(new, profiles[i].components(config, part: r.behaviour).score(config))
+        }
         profiles[i].score = new
         let root = find(a)
         groups[root]?.scoreSum += new - old
@@ -137,7 +221,9 @@ extension DetectionEngine {
             pending[i] = []
             for p in partners { join(a, p, ts: ts, &changes) }
         }
-        if groups[root]?.campaign == nil { settle(root, ts: ts, &changes) }
+        // Values registered while the account did not qualify may tie it to a campaign now.
+        if old < config.familyLinkGate, new >= config.familyLinkGate { reconcile(account: a, ts: ts, &changes) }
+        if groups[find(a)]?.campaign == nil { settle(find(a), ts: ts, &changes) }
         if verdict[i] == .clear, profiles[i].exchanges >= config.suspiciousMinExchanges, new >= config.suspiciousScore {
             verdict[i] = .suspicious
             flaggedAt[i] = ts
@@ -145,36 +231,34 @@ extension DetectionEngine {
                                          at: Timestamp(milliseconds: ts), score: new))
         }
     }
-
-    /// SynchroTrap-style co-activity: candidates active in the same short bucket are linked, more strongly
-    /// when the bucket holds more candidates than usual.
-    mutating func synchronize(_ a: Int32, ts: Int64, _ changes: inout [VerdictChange]) {
-        let bucket = ts / Int64(config.syncBucketSeconds * 1000)
-        if bucket != syncBucket {
-            if syncBucket != .min { syncBaseline = 0.98 * syncBaseline + 0.02 * Double(syncMembers.count) }
-            syncBucket = bucket
-            syncMembers = []
-        }
-        guard !syncMembers.contains(a) else { return }
-        let cap = config.memberCaps[.sync] ?? 64
-        if syncMembers.count < cap {
-            let burst = max(0, 1 - 2 * syncBaseline / Double(syncMembers.count + 1))
-            let w = (config.kindWeights[.sync] ?? 0) * burst
-            if w > 0 {
-                for other in syncMembers where find(a) != find(other) {
-                    let p = links.strengthen(a, other, kind: .sync, weight: w, strong: config.minHardKindWeight)
-                    if qualifies(p) { join(a, other, ts: ts, &changes, hard: Double(p.hard)) }
-                }
-            }
-            syncMembers.append(a)
-        }
-    }
 }
 
 extension DetectionEngine {
+    /// Whether at least `familyGroupShare` of the members hold one authored family value.
+    func sharesAuthoredFamily(_ members: [Int32]) -> Bool {
+        var counts: [UInt64: Int] = [:]
+        for m in members {
+            for v in profiles[Int(m)].values {
+                guard let kind = links.values[v]?.kind, isFamilyValue(v, kind) else { continue }
+                counts[v, default: 0] += 1
+            }
+        }
+        let need = config.familyGroupShare * Double(members.count)
+        return counts.values.contains { Double($0) >= need }
+    }
+
+    /// `IP address, payment fingerprint`
+    func kindNames(_ mask: UInt16) -> String {
+        LinkKind.allCases.filter { mask & (1 << UInt16($0.rawValue)) != 0 }.map(\.name).joined(separator: ", ")
+    }
+
     /// `C-0001`
-    static func campaignID(_ n: Int) -> String {
+    static func campaignID(_ n: Int) -> String { "C-" + padded(n) }
+    /// `OP-0001`
+    static func operatorID(_ n: Int) -> String { "OP-" + padded(n) }
+
+    static func padded(_ n: Int) -> String {
         let digits = String(n)
-        return "C-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

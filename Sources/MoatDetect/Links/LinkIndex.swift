@@ -22,6 +22,21 @@ struct LinkIndex {
         var kinds: UInt16 = 0
         /// Hard kinds that contributed at least one substantial link.
         var strongHardKinds: UInt16 = 0
+        /// Distinct network values (IPs, prefixes) the two share.
+        var networkValues: UInt8 = 0
+
+        static let identityKinds: UInt16 = (1 << UInt16(LinkKind.payment.rawValue)) | (1 << UInt16(LinkKind.emailDomain.rawValue))
+            | (1 << UInt16(LinkKind.signupBurst.rawValue))
+        static let familyKinds: UInt16 = (1 << UInt16(LinkKind.clientStack.rawValue)) | (1 << UInt16(LinkKind.systemPrompt.rawValue))
+            | (1 << UInt16(LinkKind.template.rawValue)) | (1 << UInt16(LinkKind.requestShape.rawValue))
+
+        /// Family kinds that contributed at least one substantial link.
+        var strongFamilyKinds: UInt16 = 0
+        /// The two share text an operator wrote (a system-prompt family or a prompt's framing), substantially.
+        var authored = false
+
+        var hasIdentity: Bool { strongHardKinds & Self.identityKinds != 0 }
+        var familyKindCount: Int { strongFamilyKinds.nonzeroBitCount }
     }
 
     var values: [UInt64: Value] = [:]
@@ -35,9 +50,15 @@ struct LinkIndex {
 
     /// Rarity of a value held by `holders` of `population` accounts: 1 when two accounts share it, ~0 when
     /// nearly everyone does.
-    static func rarity(holders: Int, population: Double) -> Double {
+    ///
+    /// `population` is the number of accounts to measure against (at least a floor, so the first accounts of a
+    /// replay do not look rare merely because few were seen); `seen` is how many there really are: a value that
+    /// most of them hold is common however small the log.
+    static func rarity(holders: Int, population: Double, seen: Int) -> Double {
         let n = max(population, 2)
-        return max(0, min(1, log(1 + n / Double(max(holders, 2))) / log(1 + n / 2)))
+        let base = log(1 + n / Double(max(holders, 2))) / log(1 + n / 2)
+        let commonness = seen > 0 ? min(1, Double(holders) / Double(seen)) : 0
+        return max(0, min(1, base * (1 - commonness * commonness)))
     }
 
     /// Adds `account` as a holder of `key`. Calls `link` for each earlier holder with the link weight.
@@ -64,11 +85,14 @@ struct LinkIndex {
     }
 
     /// Adds weight to a pair; returns the pair's totals.
-    mutating func strengthen(_ a: Int32, _ b: Int32, kind: LinkKind, weight: Double, strong: Double) -> Pair {
+    mutating func strengthen(_ a: Int32, _ b: Int32, kind: LinkKind, weight: Double, strong: Double, authored: Bool = false) -> Pair {
         let key = Self.pairKey(a, b)
         var p = pairs[key] ?? Pair()
         if kind.isHard { p.hard += Float(weight) } else { p.soft += Float(weight) }
         if kind.isHard, weight >= strong { p.strongHardKinds |= 1 << UInt16(kind.rawValue) }
+        if kind == .ip || kind == .cloudPrefix { p.networkValues &+= p.networkValues < 255 ? 1 : 0 }
+        if kind.isFamily, weight >= strong { p.strongFamilyKinds |= 1 << UInt16(kind.rawValue) }
+        if authored, weight >= strong { p.authored = true }
         p.kinds |= 1 << UInt16(kind.rawValue)
         pairs[key] = p
         return p

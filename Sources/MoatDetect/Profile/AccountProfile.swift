@@ -17,6 +17,11 @@ struct AccountProfile {
     var lastTs: Int64 = .min
     /// Hours of the day (UTC) with activity, as a bit set, and the number of distinct active days.
     var hoursMask: UInt32 = 0
+    /// Exchanges per hour of the day (UTC).
+    var hourCounts = [UInt32](repeating: 0, count: 24)
+    /// Exchanges in the two days after a newly released model first appeared, and how many used it.
+    var pivotWindow = 0
+    var pivotNew = 0
     var activeDays = 0
     private var lastDay: Int64 = .min
     /// Inter-arrival regularity (Welford over gaps in seconds).
@@ -25,6 +30,9 @@ struct AccountProfile {
     var gapM2 = 0.0
     var turnsSum = 0
     var maxTurn = 0
+    /// Requests that open a conversation (turn 0 or none), and the summed output-heaviness of answers.
+    var openers = 0
+    var outputHeavy = 0.0
     /// Network spread: distinct /24 prefixes (exact up to a cap), ASNs and how many requests came from hosting.
     var prefixes: [UInt64] = []
     var prefixCount = 0
@@ -33,11 +41,24 @@ struct AccountProfile {
     var models: [String: Int] = [:]
     /// Hours between a newly seen model's first appearance and this account's first use of it.
     var fastestModelSwitchHours: Double?
-    /// Space-saving counters of the account's template keys.
+    /// Space-saving counters of the account's template keys and request shapes.
     var templates: [(key: UInt64, count: Int)] = []
     var topTemplateCount = 0
-    /// Values this account has registered in the link index.
+    var shapes: [(key: UInt64, count: Int)] = []
+    var topShapeCount = 0
+    /// Values this account has registered in the link index, how many of each kind, and how many more it
+    /// offered past its budget for the kind (a flood).
     var values: Set<UInt64> = []
+    var kindCounts = [UInt16](repeating: 0, count: LinkKind.allCases.count)
+    var overflow = [UInt16](repeating: 0, count: LinkKind.allCases.count)
+    /// Exchanges per network value (IP, hosting prefix), for the share of traffic a shared address carries.
+    var networkUses: [UInt64: UInt32] = [:]
+    /// What the account did with each value it was active with, for co-activity (bounded).
+    var coRecords: [CoActivity.Record] = []
+    /// The last co-activity window the account was counted in, per stream it used recently.
+    var lastCells: [(stream: UInt64, cell: Int64)] = []
+    /// How the account first came into a group with others, for the analyst.
+    var joinReason: String?
     var score = 0.0
 
     init(id: String, identity: Account?) {
@@ -76,11 +97,15 @@ struct AccountProfile {
         }
         firstTs = min(firstTs, ts)
         lastTs = max(lastTs, ts)
-        hoursMask |= 1 << UInt32(e.ts.hourOfDay())
+        let hour = e.ts.hourOfDay()
+        hoursMask |= 1 << UInt32(hour)
+        hourCounts[hour] &+= 1
         let day = e.ts.dayIndex
         if day != lastDay { activeDays += 1; lastDay = day }
         turnsSum += e.turn ?? 0
         maxTurn = max(maxTurn, e.turn ?? 0)
+        if (e.turn ?? 0) == 0 { openers += 1 }
+        outputHeavy += Behaviour.outputHeaviness(e)
         if let prefix, !prefixes.contains(prefix) {
             prefixCount += 1
             if prefixes.count < maxPrefixes { prefixes.append(prefix) }
@@ -90,32 +115,65 @@ struct AccountProfile {
         if models.count < 16 || models[e.model] != nil { models[e.model, default: 0] += 1 }
     }
 
+    mutating func useNetwork(_ key: UInt64, budget: Int) {
+        if let n = networkUses[key] {
+            networkUses[key] = n &+ 1
+        } else if networkUses.count < budget {
+            networkUses[key] = 1
+        }
+    }
+
+    /// The share of the account's exchanges that came from a network value.
+    func networkShare(_ key: UInt64) -> Double {
+        Double(networkUses[key] ?? 0) / Double(max(exchanges, 1))
+    }
+
     /// Counts a template key; returns the key's count for this account.
     mutating func countTemplate(_ key: UInt64, cap: Int) -> Int {
-        if let i = templates.firstIndex(where: { $0.key == key }) {
-            templates[i].count += 1
-            topTemplateCount = max(topTemplateCount, templates[i].count)
-            return templates[i].count
+        let n = Self.count(key, in: &templates, cap: cap)
+        topTemplateCount = max(topTemplateCount, n)
+        return n
+    }
+
+    /// Counts a request shape; returns the shape's count for this account.
+    mutating func countShape(_ key: UInt64, cap: Int) -> Int {
+        let n = Self.count(key, in: &shapes, cap: cap)
+        topShapeCount = max(topShapeCount, n)
+        return n
+    }
+
+    /// Space-saving counters: a new key replaces the rarest one and inherits its count.
+    static func count(_ key: UInt64, in counters: inout [(key: UInt64, count: Int)], cap: Int) -> Int {
+        if let i = counters.firstIndex(where: { $0.key == key }) {
+            counters[i].count += 1
+            return counters[i].count
         }
-        if templates.count < cap {
-            templates.append((key, 1))
-            topTemplateCount = max(topTemplateCount, 1)
+        if counters.count < cap {
+            counters.append((key, 1))
             return 1
         }
-        // Space-saving: the new key replaces the rarest one and inherits its count.
         var minIndex = 0
-        for i in templates.indices where templates[i].count < templates[minIndex].count { minIndex = i }
-        templates[minIndex] = (key, templates[minIndex].count + 1)
-        return templates[minIndex].count
+        for i in counters.indices where counters[i].count < counters[minIndex].count { minIndex = i }
+        counters[minIndex] = (key, counters[minIndex].count + 1)
+        return counters[minIndex].count
+    }
+
+    /// The account's whole traffic, as behaviour counts.
+    var behaviour: Behaviour {
+        Behaviour(n: exchanges, chainOfThought: chainOfThought, thinking: thinking, tools: tools,
+                  targeted: capabilities[0] + capabilities[1] + capabilities[2] + capabilities[3], openers: openers,
+                  outputHeavy: outputHeavy)
     }
 
     /// The behavioural components of the extraction score, each in 0...1, smoothed towards a prior while
-    /// the account has few exchanges.
-    func components(_ c: DetectionConfig) -> ScoreComponents {
-        let n = Double(exchanges)
+    /// the account has few exchanges. `part` scores a part of the traffic (the exchanges that carry one value)
+    /// instead of all of it; the account's identity and network still count.
+    func components(_ c: DetectionConfig, part: Behaviour? = nil) -> ScoreComponents {
+        let b = part ?? behaviour
+        let n = Double(b.n)
         let a = c.priorStrength
         func share(_ count: Double, prior: Double) -> Double { (count + prior * a) / (n + a) }
-        let targeted = Double(capabilities[0] + capabilities[1] + capabilities[2] + capabilities[3])
+        let targeted = Double(b.targeted)
         let days = Double(max(activeDays, 1))
         let rotation = Double(prefixCount) / (Double(prefixCount) + 2 * days)
         let program: Double
@@ -131,11 +189,49 @@ struct AccountProfile {
         default: verification = 0
         }
         let isNew = (ageAtFirstUseDays.map { $0 < c.newAccountDays } ?? false) ? 1.0 : 0.0
+        let pivot = pivotWindow > 0 ? (Double(pivotNew) + 0.05 * a) / (Double(pivotWindow) + a) : 0
+        let floodKinds = [LinkKind.systemPrompt, .template].map { Int(overflow[Int($0.rawValue)]) }
+        let flood = floodKinds.contains { $0 >= c.floodValues } ? 1.0 : 0.0
+        // Round the clock: nearly every hour of the day carries a fair share of the traffic (people sleep).
+        var steadyHours = 0
+        let meanPerHour = Double(exchanges) / 24
+        for h in hourCounts where Double(h) >= 0.4 * meanPerHour { steadyHours += 1 }
+        let steady = exchanges >= 48 ? max(0, (Double(steadyHours) / 24 - 0.75) / 0.25) : 0
         return ScoreComponents(
-            chainOfThought: share(chainOfThought, prior: 0.05), thinking: share(Double(thinking), prior: 0.1),
-            tools: share(Double(tools), prior: 0.1), targetedCapability: share(targeted, prior: 0.4),
+            chainOfThought: share(b.chainOfThought, prior: 0.05), thinking: share(Double(b.thinking), prior: 0.1),
+            tools: share(Double(b.tools), prior: 0.1), targetedCapability: share(targeted, prior: 0.4),
             proxyRotation: rotation, newAccount: isNew, program: program, weakVerification: verification,
-            templateReuse: share(Double(topTemplateCount >= c.templateMinUses ? topTemplateCount : 0), prior: 0))
+            templateReuse: min(1, Double(topTemplateCount >= c.templateMinUses ? topTemplateCount : 0) / (Double(exchanges) + a)),
+            singleShot: share(Double(b.openers), prior: 0.5), outputHeavy: share(b.outputHeavy, prior: 0.25),
+            modelPivot: pivot, flood: flood,
+            roundTheClock: steady)
+    }
+}
+
+/// Behaviour counts of some traffic: an account's, or the part of it that carries one value.
+struct Behaviour {
+    var n = 0
+    var chainOfThought = 0.0
+    var thinking = 0
+    var tools = 0
+    var targeted = 0
+    var openers = 0
+    var outputHeavy = 0.0
+
+    mutating func add(_ e: Exchange, _ f: ExchangeFeatures) {
+        n += 1
+        chainOfThought += f.chainOfThought
+        if f.thinking { thinking += 1 }
+        if f.tools { tools += 1 }
+        if f.capability != .other { targeted += 1 }
+        if (e.turn ?? 0) == 0 { openers += 1 }
+        outputHeavy += Self.outputHeaviness(e)
+    }
+
+    /// How much longer the answer is than the request, on a log scale: 0 when no longer, 1 at e^3 (20x) or more.
+    static func outputHeaviness(_ e: Exchange) -> Double {
+        let r = _log(Double(1 + e.outputTokens) / Double(1 + e.inputTokens))
+        return min(1, max(0, r / 3))
     }
 }
 
@@ -150,6 +246,11 @@ struct ScoreComponents {
     var program: Double
     var weakVerification: Double
     var templateReuse: Double
+    var singleShot: Double
+    var outputHeavy: Double
+    var modelPivot: Double
+    var flood: Double
+    var roundTheClock: Double
 
     func score(_ c: DetectionConfig) -> Double {
         var z = c.scoreBias
@@ -162,8 +263,21 @@ struct ScoreComponents {
         z += c.weightProgram * program
         z += c.weightWeakVerification * weakVerification
         z += c.weightTemplateReuse * templateReuse
+        z += c.weightSingleShot * singleShot
+        z += c.weightOutputHeavy * outputHeavy
+        z += c.weightModelPivot * modelPivot
+        z += c.weightFlood * flood
+        z += c.weightRoundTheClock * roundTheClock
         return 1 / (1 + _exp(-z))
     }
+}
+
+@inline(__always) func _log(_ x: Double) -> Double {
+    #if canImport(Glibc)
+    return Glibc.log(x)
+    #else
+    return Darwin.log(x)
+    #endif
 }
 
 @inline(__always) func _exp(_ x: Double) -> Double {

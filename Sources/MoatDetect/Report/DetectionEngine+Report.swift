@@ -92,8 +92,11 @@ extension DetectionEngine {
             userAgents: Array(Set(clientStacks.map { String($0.split(separator: "|").first ?? "").trimmed })).sorted(),
             tlsFingerprints: Array(Set(clientStacks.compactMap { $0.split(separator: "|").last.map { String($0).trimmed } })).sorted(),
             paymentFingerprints: top(.payment), emailDomains: top(.emailDomain),
-            systemPromptHashes: top(.systemPrompt).map { String($0.dropFirst(3)) },
-            promptTemplates: unique(top(.template, 20).map { String($0.split(separator: " ", maxSplits: 1).last ?? "") }, limit: 5))
+            systemPromptHashes: top(.systemPrompt).map { String($0.dropFirst(3).split(separator: " ", maxSplits: 1).first ?? "") },
+            promptTemplates: unique(top(.template, 20).map { String($0.split(separator: " ", maxSplits: 1).last ?? "") }, limit: 5),
+            systemPromptFamilies: nonEmpty(top(.systemPrompt).map { String($0.dropFirst(3).split(separator: " ", maxSplits: 1).first ?? "") }),
+            promptFamilies: nonEmpty(unique(top(.template, 20).map { String($0.dropFirst(4).split(separator: " ", maxSplits: 1).first ?? "") }, limit: 10)),
+            requestShapes: nonEmpty(top(.requestShape, 5)))
 
         var evidence: [String] = []
         let ex = Double(max(exchanges, 1))
@@ -103,12 +106,23 @@ extension DetectionEngine {
             .sorted { caps[$0.offset] > caps[$1.offset] }
             .map { "\($0.element.rawValue) \(pct(Double(caps[$0.offset]) / ex))" }.joined(separator: ", ")
         evidence.append("Capabilities targeted: \(capText).")
-        for kind in [LinkKind.payment, .emailDomain, .signupBurst, .ip, .cloudPrefix, .clientStack, .systemPrompt, .template] {
+        for kind in [LinkKind.payment, .emailDomain, .signupBurst, .ip, .cloudPrefix, .clientStack, .systemPrompt, .template, .requestShape] {
             guard let values = byKind[kind], !values.isEmpty else { continue }
             let (label, count) = values[0]
-            let shown = kind == .template ? "\"" + String(label.split(separator: " ", maxSplits: 1).last ?? "") + "\"" : label
+            let shown: String
+            switch kind {
+            case .template: shown = "\"" + String(label.split(separator: " ", maxSplits: 1).last ?? "") + "\""
+            case .systemPrompt:
+                let parts = label.dropFirst(3).split(separator: " ", maxSplits: 1)
+                let (variants, similarity) = families.describe(UInt64(parts.first ?? "", radix: 16) ?? 0)
+                shown = "sp:\(parts.first ?? "") (\"\(parts.count > 1 ? String(parts[1]) : "")…\"; \(variants) variant(s) in the log, similarity ≥ \(fmt(similarity)))"
+            default: shown = label
+            }
             evidence.append("\(values.count) \(kind.name) value(s) are shared inside the campaign (\(held(kind)) account-value pairs); the most shared, \(shown), is used by \(count) of its accounts.")
         }
+        evidence += coactivityEvidence(members: Set(members))
+        evidence += campaigns[c].familyEvidence.prefix(5)
+        if let memory = campaigns[c].memoryEvidence, campaigns[c].returnOf != nil { evidence.append(memory) }
         if newAccounts > 0 {
             evidence.append("\(newAccounts) of \(n) accounts were less than \(Int(config.newAccountDays)) days old at their first exchange.")
         }
@@ -124,8 +138,25 @@ extension DetectionEngine {
             id: campaigns[c].id, accounts: members.map { profiles[Int($0)].id }.sorted(), exchanges: exchanges,
             firstSeen: Timestamp(milliseconds: first).rfc3339, lastSeen: Timestamp(milliseconds: last).rfc3339,
             detectedAt: Timestamp(milliseconds: campaigns[c].detectedAt).rfc3339, confidence: rounded(confidence),
-            capabilities: capabilities, indicators: indicators, evidence: evidence)
+            capabilities: capabilities, indicators: indicators, evidence: evidence, operatorID: campaigns[c].operatorID,
+            relatedCampaigns: campaigns[c].returnOf.map { [campaigns[resolve($0)].id] })
         return (campaign, counts)
+    }
+
+    func nonEmpty(_ items: [String]) -> [String]? { items.isEmpty ? nil : items }
+
+    /// Sentences for the co-activity clusters whose accounts are in the campaign.
+    func coactivityEvidence(members: Set<Int32>) -> [String] {
+        var out: [(Int, String)] = []
+        for (_, st) in coactivity.streams where !st.clusters.isEmpty {
+            for c in st.clusters where c.members >= config.syncClusterMinAccounts && members.contains(c.root) {
+                let window = Int(coactivity.scales[Int(st.scale)].cellMilliseconds / 60_000)
+                let days = max(1, Int((Double(c.lastBurst - c.firstBurst) / Double(Timestamp.day)).rounded(.up)))
+                let what = describeValue(st.value)
+                out.append((c.members, "\(c.members) accounts were active together in bursts of the \(what): \(c.cells.count) \(window)-minute windows over \(days) day(s) in which far more accounts used it than in the windows before; \(c.burstWindows) of their \(c.activeWindows) windows with it were such bursts, where \(fmt(c.expected)) were expected by chance."))
+            }
+        }
+        return out.sorted { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }.prefix(3).map(\.1)
     }
 
     func unique(_ items: [String], limit: Int) -> [String] {
@@ -161,6 +192,7 @@ extension DetectionEngine {
                 if links.count == 4 { break }
             }
             out.append("member of a campaign of \(size) accounts" + (links.isEmpty ? "" : "; shares " + links.joined(separator: "; ")))
+            if let why = p.joinReason { out.append("joined through " + why) }
         }
         let c = p.components(config)
         var behaviour: [String] = ["extraction score \(fmt(p.score)) over \(p.exchanges) exchanges"]
@@ -210,5 +242,43 @@ extension DetectionEngine {
         while let next = campaigns[c].mergedInto { c = next }
         let members = group.members.filter { verdict[Int($0)] == .campaign }
         return describe(campaign: c, members: members).0
+    }
+}
+
+extension DetectionEngine {
+    /// Every account's current extraction score and exchange count (for tools and dashboards).
+    public func accountScores() -> [(accountID: String, score: Double, exchanges: Int)] {
+        profiles.map { ($0.id, $0.score, $0.exchanges) }
+    }
+
+    /// The score's components for one account, by name.
+    public func scoreComponents(accountID: String) -> [(String, Double)] {
+        guard let i = index[accountID] else { return [] }
+        let c = profiles[Int(i)].components(config)
+        return [("chainOfThought", c.chainOfThought), ("thinking", c.thinking), ("tools", c.tools),
+                ("targetedCapability", c.targetedCapability), ("proxyRotation", c.proxyRotation), ("newAccount", c.newAccount),
+                ("program", c.program), ("weakVerification", c.weakVerification), ("templateReuse", c.templateReuse),
+                ("singleShot", c.singleShot), ("outputHeavy", c.outputHeavy), ("modelPivot", c.modelPivot), ("flood", c.flood), ("roundTheClock", c.roundTheClock)]
+    }
+}
+
+extension DetectionEngine {
+    /// A plain-text dump of what the engine holds about one account (for analysts and tools): score, group,
+    /// verdict, values and co-activity records.
+    public func inspect(accountID: String) -> String {
+        guard let i = index[accountID] else { return "\(accountID): not seen" }
+        let p = profiles[Int(i)]
+        let root = findConst(i)
+        var lines = ["\(accountID): score \(fmt(p.score)) candidate \(candidate[Int(i)]) verdict \(verdict[Int(i)].rawValue) "
+                     + "exchanges \(p.exchanges) group \(groups[root]?.members.count ?? 0) flagged \(flaggedAt[Int(i)].map { Timestamp(milliseconds: $0).rfc3339 } ?? "-")",
+                     "  kinds \(p.kindCounts) overflow \(p.overflow) join: \(p.joinReason ?? "-")"]
+        for r in p.coRecords {
+            let st = coactivity.streams[r.stream]
+            let value = st.map { describeValue($0.value) } ?? "?"
+            lines.append("  co scale \(st?.scale ?? 9) active \(r.activeCells) bursts \(r.burstCells) sync \(r.synchronized) "
+                         + "rate \(fmt(coactivity.burstRate(r.stream, now: coactivity.streams[r.stream]?.cell ?? r.lastCell) * 100))% n \(r.behaviour.n) "
+                         + "score \(fmt(p.components(config, part: r.behaviour).score(config))) \(value.prefix(90))")
+        }
+        return lines.joined(separator: "\n")
     }
 }

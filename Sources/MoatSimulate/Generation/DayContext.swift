@@ -52,11 +52,12 @@ struct DayContext {
         let p = self.p
         let id = "x\(day)-\(nextID)"
         nextID += 1
-        let system = a.systemPrompt.map { Corpus.truncate($0, p.systemPromptChars) }
+        let fullSystem = c.systemPrompt ?? a.systemPrompt
+        let system = fullSystem.map { Corpus.truncate($0, p.systemPromptChars) }
         let prompt = Corpus.truncate(c.prompt, p.promptChars)
         let response = Corpus.truncate(c.response, p.responseChars)
         let reasoning = c.thinking ? rng.int(200...6_000) : nil
-        let input = (c.prompt.utf8.count + c.historyChars + (a.systemPrompt?.utf8.count ?? 0)) / 4 + 8 + c.tools * 120
+        let input = (c.prompt.utf8.count + c.historyChars + (fullSystem?.utf8.count ?? 0)) / 4 + 8 + c.tools * 120
         let output = c.responseChars / 4 + 1 + (reasoning ?? 0)
         let stream = rng.chance(0.55)
         let latency = Double(Int(300 + Double(output) * rng.uniform(8, 25)))

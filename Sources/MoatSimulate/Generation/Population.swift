@@ -19,13 +19,14 @@ struct Population {
         func add(_ archetype: Archetype, id: String, member: Int, created: Int64, activeFrom: Int64, tz: Int,
                  activity: Double, network: NetworkPlan, client: ClientStack, system: String? = nil,
                  org: String? = nil, email: String, card: String?, verification: String, program: String,
-                 country: String, label: String? = nil, releaseLag: Double? = nil) {
+                 country: String, label: String? = nil, releaseLag: Double? = nil, until: Int64 = .max) {
             let record = Account(accountID: id, createdAt: Timestamp(milliseconds: created), orgID: org,
                                  emailDomain: email, paymentFingerprint: card, verification: verification,
                                  program: program, country: country, label: label)
             list.append(SimAccount(index: list.count, archetype: archetype, record: record, timezone: tz,
                                        activity: activity, activeFrom: activeFrom, network: network, client: client,
-                                       systemPrompt: system, member: member, releaseLagHours: releaseLag))
+                                       systemPrompt: system, member: member, releaseLagHours: releaseLag,
+                                       activeUntil: until))
         }
         let commonDomains: [(String, Double)] = [("gmail.com", 50), ("outlook.com", 12), ("yahoo.com", 6), ("icloud.com", 6),
                                                  ("hotmail.com", 4), ("proton.me", 2), ("qq.com", 3)]
@@ -179,6 +180,68 @@ struct Population {
                 client: ClientStack(userAgent: "Anthropic/Python 0.\(r.int(34...40)).0", tlsFingerprint: Clients.tlsChromeImpersonation, endpoint: "messages"),
                 email: r.pickWeighted(commonDomains), card: cardHash("blend", i), verification: "email", program: "standard",
                 country: r.pick(["US", "GB", "CA", "AU"]), label: b.name)
+        }
+        // Campaign: no shared hard infrastructure, one scheduler (generated day by day in `generateSleeperDay`).
+        let sl = p.sleeper
+        let orchestrator = ClientStack(userAgent: "python-httpx/0.27.0", tlsFingerprint: Clients.tlsPython, endpoint: "chat.completions")
+        let freeMail = commonDomains.filter { $0.0 != "qq.com" }
+        for i in 0..<sl.accounts {
+            var r = SimRandom(seed, 23, UInt64(i))
+            let isp = Networks.consumer(&r)
+            add(.sleeper, id: String(format6: "w", i), member: i, created: start - Int64(r.uniform(5, 150) * Double(day)),
+                activeFrom: start + Int64((sl.startDay + r.uniform(0, 0.5)) * Double(day)),
+                tz: Networks.timezone(country: isp.country, &r), activity: 1,
+                network: .rotating(isp: isp, days: r.int(sl.addressDays)),
+                client: r.chance(sl.sharedClientShare) ? orchestrator : Clients.ordinary(&r),
+                email: r.pickWeighted(freeMail), card: cardHash("sleeper", i),
+                verification: r.pickWeighted([("phone", 50.0), ("email", 50)]),
+                program: r.pickWeighted([("standard", 80.0), ("startup", 10), ("research", 10)]),
+                country: isp.country, label: sl.name)
+        }
+
+        // Campaign: low and slow, spread over several hosting prefixes at several providers, no shared card.
+        let d = p.drip
+        let dripPrefixes: [(AutonomousSystem, UInt64)] = (0..<d.prefixes).map { k in
+            (Networks.smallHostingProviders[k % Networks.smallHostingProviders.count], rng.next())
+        }
+        for i in 0..<d.accounts {
+            var r = SimRandom(seed, 24, UInt64(i))
+            let (host, prefix) = dripPrefixes[i % dripPrefixes.count]
+            let ips = (0..<r.int(1...2)).map { _ in host.source(host.address(inPrefix: prefix, host: r.int(2...250))) }
+            add(.drip, id: String(format6: "d", i), member: i, created: start - Int64(r.uniform(20, 90) * Double(day)),
+                activeFrom: start + Int64((d.startDay + r.uniform(0, 1.5)) * Double(day)), tz: d.timezone,
+                activity: r.uniform(d.exchangesPerDay), network: .fixed(ips),
+                client: ClientStack(userAgent: "OpenAI/Python 1.\(r.int(35...45)).0", tlsFingerprint: Clients.tlsPython, endpoint: "chat.completions"),
+                email: r.pickWeighted(freeMail), card: cardHash("drip", i), verification: "phone",
+                program: r.chance(0.5) ? "research" : "standard", country: r.pick(["TR", "AE", "GE"]), label: d.name)
+        }
+
+        // Campaign: taken down, then back with fresh accounts and new infrastructure but the same behaviour.
+        let ph = p.phoenix
+        let phoenixClient = ClientStack(userAgent: "undici/6.19.2", tlsFingerprint: Clients.tlsNode, endpoint: "messages")
+        for (wave, label) in [ph.name, ph.returnName].enumerated() where ph.accounts > 0 {
+            var pool: [NetworkSource] = []
+            for _ in 0..<ph.proxyExits {
+                let isp = Networks.consumer(&rng)
+                pool.append(isp.source(isp.address(&rng)))
+            }
+            pools.append(pool)
+            let poolIndex = pools.count - 1
+            let domains = (0..<ph.domains).map { k in
+                "\(["relaymail", "boxpost", "inkmail", "zipinbox", "mailcrate"][(k + wave * 2) % 5])\(wave)\(k).\(["io", "app", "dev", "me"][k % 4])"
+            }
+            let waveStart = start + Int64((wave == 0 ? ph.startDay : ph.returnDay) * Double(day))
+            let waveEnd = wave == 0 ? start + Int64(ph.takedownDay * Double(day)) : Int64.max
+            for i in 0..<ph.accounts {
+                var r = SimRandom(seed, 25 + UInt64(wave), UInt64(i))
+                add(wave == 0 ? .phoenix : .phoenixReturn, id: String(format6: wave == 0 ? "p" : "q", i), member: i,
+                    created: waveStart - 2 * day + Int64(r.uniform(0, 6) * Double(Timestamp.hour)),
+                    activeFrom: waveStart + Int64(r.uniform(0, 3) * Double(Timestamp.hour)), tz: 8,
+                    activity: r.uniform(ph.exchangesPerDay), network: .pool(poolIndex), client: phoenixClient,
+                    email: r.pick(domains), card: cardHash("phoenix\(wave)", r.index(ph.cards)), verification: "email",
+                    program: r.chance(0.5) ? "startup" : "research", country: r.pick(["US", "SG", "GB", "NL"]),
+                    label: label, until: waveEnd)
+            }
         }
         self.accounts = list
         self.pools = pools

@@ -2,7 +2,14 @@ import MoatCore
 /// The behaviour a simulated account follows.
 enum Archetype: String, Sendable, CaseIterable {
     case individual, saas, evalHarness = "eval-harness", agentic = "agentic-coder", classroom, enterprise
-    case hydra, cotHarvest = "cot-harvest", blend
+    case hydra, cotHarvest = "cot-harvest", blend, sleeper, drip, phoenix, phoenixReturn = "phoenix-return"
+
+    var isCampaign: Bool {
+        switch self {
+        case .hydra, .cotHarvest, .blend, .sleeper, .drip, .phoenix, .phoenixReturn: return true
+        default: return false
+        }
+    }
 }
 
 /// Where an account's requests come from.
@@ -13,6 +20,8 @@ enum NetworkPlan: Sendable {
     case fixed([NetworkSource])
     /// A proxy pool shared by a campaign; every session picks an exit.
     case pool(Int)
+    /// The account's own residential address at one ISP, renewed every `days` days.
+    case rotating(isp: AutonomousSystem, days: Int)
 }
 
 /// One simulated account: its contract record plus what drives its behaviour.
@@ -31,6 +40,8 @@ struct SimAccount: Sendable {
     var member: Int
     /// Hours after the release when this account starts using the new model (nil = never early).
     var releaseLagHours: Double?
+    /// When the account goes silent (a takedown), if ever.
+    var activeUntil: Int64 = .max
 
     var id: String { record.accountID }
     var label: String? { record.label }

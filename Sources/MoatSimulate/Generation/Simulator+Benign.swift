@@ -3,7 +3,7 @@ extension Simulator {
     /// Generates one account's exchanges for the day in `ctx`.
     func generate(_ a: SimAccount, _ ctx: inout DayContext) {
         let dayEnd = ctx.dayStart + Timestamp.day
-        guard a.activeFrom < dayEnd else { return }
+        guard a.activeFrom < dayEnd, a.activeUntil > ctx.dayStart else { return }
         var rng = SimRandom(seed, 100, UInt64(a.index), UInt64(ctx.day))
         switch a.archetype {
         case .individual: individualDay(a, &ctx, &rng)
@@ -14,7 +14,9 @@ extension Simulator {
         case .enterprise: enterpriseDay(a, &ctx, &rng)
         case .hydra: hydraDay(a, &ctx, &rng)
         case .cotHarvest: cotHarvestDay(a, &ctx, &rng)
-        case .blend: break  // driven by one scheduler for the whole campaign: generateBlendDay
+        case .drip: dripDay(a, &ctx, &rng)
+        case .phoenix, .phoenixReturn: phoenixDay(a, &ctx, &rng)
+        case .blend, .sleeper: break  // driven by one scheduler for the whole campaign: generateBlendDay, generateSleeperDay
         }
     }
 
@@ -32,6 +34,9 @@ extension Simulator {
             return sources.isEmpty ? nil : rng.pick(sources)
         case .pool(let index):
             return rng.pick(population.pools[index])
+        case .rotating(let isp, let days):
+            var period = SimRandom(seed, 201, UInt64(a.index), UInt64(day / max(days, 1)))
+            return isp.source(isp.address(&period))
         }
     }
 
@@ -123,7 +128,9 @@ extension Simulator {
 
     func agenticDay(_ a: SimAccount, _ ctx: inout DayContext, _ rng: inout SimRandom) {
         let g = parameters.agentic
-        let sessions = rng.poisson(a.activity * (ctx.isWeekend ? 0.3 : 1))
+        // A new release of the popular agent tool brings everyone back to it on the same day.
+        let boost = ctx.day == g.toolReleaseDay ? g.toolReleaseBoost : 1
+        let sessions = rng.poisson(a.activity * boost * (ctx.isWeekend ? 0.3 : 1))
         for _ in 0..<sessions {
             let weights = rng.chance(g.lateNightShare) ? Diurnal.evening : Diurnal.work
             var ts = ctx.time(localWeights: weights, tz: a.timezone, &rng)

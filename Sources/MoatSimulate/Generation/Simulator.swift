@@ -31,12 +31,15 @@ public struct Simulator: Sendable {
     public let parameters: ScenarioParameters
     public let seed: UInt64
     public let corpus: Corpus
+    /// The wording of every campaign text (`ScenarioParameters.phraseBank`).
+    public let bank: PhraseBank
     let population: Population
 
     public init(parameters: ScenarioParameters, seed: UInt64, corpus: Corpus) {
         self.parameters = parameters
         self.seed = seed
         self.corpus = corpus
+        self.bank = PhraseBank.named(parameters.phraseBank) ?? .formal
         self.population = Population(parameters, seed: seed)
     }
 
@@ -57,13 +60,14 @@ public struct Simulator: Sendable {
         for day in 0..<parameters.days {
             var ctx = DayContext(simulator: self, day: day, dayStart: start + Int64(day) * Timestamp.day, buffer: buffer)
             buffer = DayBuffer()
-            for account in population.accounts where account.archetype != .blend {
+            for account in population.accounts where account.archetype != .blend && account.archetype != .sleeper {
                 generate(account, &ctx)
             }
             generateBlendDay(&ctx)
+            generateSleeperDay(&ctx)
             for (k, v) in ctx.counts {
                 byArchetype[k.rawValue, default: 0] += v
-                if [Archetype.hydra, .cotHarvest, .blend].contains(k) { campaignExchanges += v }
+                if k.isCampaign { campaignExchanges += v }
             }
             buffer = ctx.buffer
             let last = day == parameters.days - 1

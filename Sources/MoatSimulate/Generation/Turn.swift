@@ -14,6 +14,8 @@ struct TurnContent {
     var turn: Int?
     /// Characters of earlier turns sent again as context.
     var historyChars = 0
+    /// A system prompt for this request only (campaigns that rotate variants); else the account's own.
+    var systemPrompt: String? = nil
 }
 
 enum Answers {

@@ -66,6 +66,15 @@ enum Networks {
         AutonomousSystem(asn: 63949, org: "Akamai Connected Cloud", country: "SG", blocks: [(139, 162), (172, 104)], residential: false),
     ]
 
+    /// Small hosting providers of the low-and-slow campaign: some named like hosting companies, some not.
+    static let smallHostingProviders: [AutonomousSystem] = [
+        AutonomousSystem(asn: 44477, org: "Stark Industries Solutions Ltd", country: "GB", blocks: [(45, 134), (94, 156)], residential: false),
+        AutonomousSystem(asn: 200019, org: "PQ Hosting Plus S.R.L.", country: "MD", blocks: [(77, 105), (185, 105)], residential: false),
+        AutonomousSystem(asn: 210644, org: "Serverion B.V.", country: "NL", blocks: [(77, 221), (89, 110)], residential: false),
+        AutonomousSystem(asn: 62240, org: "Cloud Innovation Ltd", country: "SC", blocks: [(5, 253), (91, 199)], residential: false),
+        AutonomousSystem(asn: 57043, org: "HOSTKEY B.V.", country: "NL", blocks: [(5, 39), (193, 109)], residential: false),
+    ]
+
     static let university = AutonomousSystem(asn: 1742, org: "STATE-UNIVERSITY-NET", country: "US", blocks: [(128, 103)], residential: false)
     static let enterpriseProxy = AutonomousSystem(asn: 31898, org: "ORACLE-BMC-31898", country: "DE", blocks: [(130, 61)], residential: false)
 
@@ -107,7 +116,7 @@ enum Clients {
     static let tlsChromeImpersonation = "t13d1517h2_8daaf6152771_b0da82dd1658"
 
     static func ordinary(_ rng: inout SimRandom) -> ClientStack {
-        let kind = rng.pickWeighted([(0, 34.0), (1, 26.0), (2, 14.0), (3, 8.0), (4, 5.0), (5, 6.0), (6, 4.0), (7, 3.0)])
+        let kind = rng.pickWeighted([(0, 34.0), (1, 26.0), (2, 14.0), (3, 8.0), (4, 5.0), (5, 6.0), (6, 4.0), (7, 3.0), (8, 3.0)])
         switch kind {
         case 0: return ClientStack(userAgent: "OpenAI/Python 1.\(rng.int(30...58)).\(rng.int(0...2))", tlsFingerprint: tlsPython, endpoint: "chat.completions")
         case 1: return ClientStack(userAgent: "Anthropic/Python 0.\(rng.int(30...49)).\(rng.int(0...1))", tlsFingerprint: tlsPython, endpoint: "messages")
@@ -116,7 +125,8 @@ enum Clients {
         case 4: return ClientStack(userAgent: "curl/8.\(rng.int(2...9)).\(rng.int(0...1))", tlsFingerprint: tlsCurl, endpoint: rng.chance(0.5) ? "messages" : "chat.completions")
         case 5: return ClientStack(userAgent: "langchain-python/0.\(rng.int(1...3)).\(rng.int(0...20))", tlsFingerprint: tlsPython, endpoint: "chat.completions")
         case 6: return ClientStack(userAgent: "Go-http-client/2.0", tlsFingerprint: tlsGo, endpoint: "chat.completions")
-        default: return ClientStack(userAgent: "okhttp/4.12.0", tlsFingerprint: tlsJava, endpoint: "chat.completions")
+        case 7: return ClientStack(userAgent: "okhttp/4.12.0", tlsFingerprint: tlsJava, endpoint: "chat.completions")
+        default: return ClientStack(userAgent: "python-httpx/0.27.\(rng.int(0...2))", tlsFingerprint: tlsPython, endpoint: "chat.completions")
         }
     }
 

@@ -18,6 +18,8 @@ public struct ScenarioParameters: Sendable {
     public var promptChars = 1_200
     public var responseChars = 400
     public var systemPromptChars = 600
+    /// The wording every campaign uses (`PhraseBank.names`); tune on one, measure on the others.
+    public var phraseBank = "formal"
 
     public var models = Models()
     public var individuals = Individuals()
@@ -29,6 +31,9 @@ public struct ScenarioParameters: Sendable {
     public var hydra = Hydra()
     public var cotHarvest = CoTHarvest()
     public var blend = Blend()
+    public var sleeper = Sleeper()
+    public var drip = Drip()
+    public var phoenix = Phoenix()
 
     public struct Models: Sendable {
         /// Models available before the release, with their share of ordinary traffic.
@@ -90,6 +95,9 @@ public struct ScenarioParameters: Sendable {
         public var tools = 9...18
         public var thinkingShare = 0.7
         public var lateNightShare = 0.15
+        /// The day a new version of the popular agent tool comes out, and how much busier its users are then.
+        public var toolReleaseDay = 3
+        public var toolReleaseBoost = 2.5
     }
 
     /// A university class: hundreds of accounts created within days, one e-mail domain, one campus NAT,
@@ -165,6 +173,77 @@ public struct ScenarioParameters: Sendable {
         public var proxyExits = 120
     }
 
+    /// A campaign that shares no hard infrastructure: every account has its own residential address (renewed
+    /// every few days), its own card and a free-mail address. Most of its traffic is ordinary conversation; the
+    /// rest is extraction in the campaign's own words under a small family of system prompts. One scheduler
+    /// drives every account in waves.
+    public struct Sleeper: Sendable {
+        public var name = "sleeper"
+        public var accounts = 200
+        public var startDay = 1.0
+        /// The scheduler wakes every `waveHours` (give or take `waveJitterMinutes`) and fires a share of the
+        /// accounts, each starting within `waveSpreadMinutes`.
+        public var waveHours = 2.0
+        public var waveJitterMinutes = 25.0
+        public var accountsPerWave = 0.35...0.65
+        public var waveSpreadMinutes = 15.0
+        public var exchangesPerWake = 1...4
+        public var extractionShare = 0.4
+        /// Each account's own address is renewed every this many days.
+        public var addressDays = 2...4
+        /// Share of accounts on the scheduler's own HTTP client; the rest use ordinary SDKs.
+        public var sharedClientShare = 0.7
+        public var thinkingShare = 0.5
+    }
+
+    /// A low-and-slow harvest spread over several hosting prefixes at several providers, with no shared card:
+    /// human hours in one time zone, reasoning problems with requests for the whole line of thought, "safe"
+    /// rewrites, and a tutor system prompt family.
+    public struct Drip: Sendable {
+        public var name = "drip"
+        public var accounts = 60
+        public var startDay = 0.5
+        public var exchangesPerDay = 6.0...16.0
+        public var prefixes = 8
+        public var timezone = 3
+        public var systemPromptShare = 0.7
+        public var rewriteShare = 0.25
+        public var thinkingShare = 0.4
+    }
+
+    /// A campaign that is taken down and comes back with fresh accounts and new infrastructure, but the same
+    /// behaviour, system-prompt family and request shapes. The returning accounts carry their own label
+    /// (`returnName`): a detector should report them as a campaign tied to the first one.
+    public struct Phoenix: Sendable {
+        public var name = "phoenix"
+        public var returnName = "phoenix-return"
+        /// Accounts in each of the two waves.
+        public var accounts = 120
+        public var startDay = 1.0
+        /// The first wave goes silent here (a takedown), the second starts at `returnDay`.
+        public var takedownDay = 5.0
+        public var returnDay = 8.0
+        public var exchangesPerDay = 20.0...45.0
+        public var proxyExits = 300
+        public var cards = 10
+        public var domains = 3
+        public var thinkingShare = 0.7
+        public var tools = 4...9
+    }
+
+    /// The campaign kinds, by their default names.
+    public static let campaignKinds = ["hydra", "cot-harvest", "blend", "sleeper", "drip", "phoenix"]
+
+    /// Keeps only the named campaign kinds (the others get no accounts): for leave-one-kind-out runs.
+    public mutating func keepCampaigns(_ kinds: Set<String>) {
+        if !kinds.contains("hydra") { hydra.accounts = 0 }
+        if !kinds.contains("cot-harvest") { cotHarvest.accounts = 0 }
+        if !kinds.contains("blend") { blend.accounts = 0 }
+        if !kinds.contains("sleeper") { sleeper.accounts = 0 }
+        if !kinds.contains("drip") { drip.accounts = 0 }
+        if !kinds.contains("phoenix") { phoenix.accounts = 0 }
+    }
+
     public init(name: String, days: Int, releaseDay: Int) {
         self.name = name
         self.days = days
@@ -198,6 +277,20 @@ extension ScenarioParameters {
             p.blend.accounts = 20
             p.blend.startDay = 0.3
             p.blend.proxyExits = 12
+            p.agentic.toolReleaseDay = 1
+            p.sleeper.accounts = 24
+            p.sleeper.startDay = 0.2
+            p.sleeper.waveHours = 1.5
+            p.drip.accounts = 12
+            p.drip.startDay = 0.1
+            p.drip.prefixes = 4
+            p.drip.exchangesPerDay = 10...20
+            p.phoenix.accounts = 16
+            p.phoenix.startDay = 0.1
+            p.phoenix.takedownDay = 0.7
+            p.phoenix.returnDay = 1.75
+            p.phoenix.proxyExits = 40
+            p.phoenix.cards = 3
         case "standard":
             p = ScenarioParameters(name: name, days: 14, releaseDay: 7)
         case "industrial":
@@ -227,6 +320,19 @@ extension ScenarioParameters {
             p.blend.accounts = 3_200
             p.blend.proxyExits = 1_500
             p.blend.accountsPerTick = 0.12...0.2
+            p.agentic.toolReleaseDay = 10
+            p.sleeper.accounts = 2_000
+            p.sleeper.startDay = 3
+            p.drip.accounts = 600
+            p.drip.prefixes = 40
+            p.phoenix.accounts = 1_500
+            p.phoenix.startDay = 3
+            p.phoenix.takedownDay = 14
+            p.phoenix.returnDay = 22
+            p.phoenix.proxyExits = 3_000
+            p.phoenix.cards = 80
+            p.phoenix.domains = 8
+            p.phoenix.exchangesPerDay = 15...30
         default:
             return nil
         }
@@ -251,5 +357,11 @@ extension ScenarioParameters {
         cotHarvest.prefixes = sc(cotHarvest.prefixes)
         blend.accounts = sc(blend.accounts, min: 4)
         blend.proxyExits = sc(blend.proxyExits, min: 2)
+        sleeper.accounts = sc(sleeper.accounts, min: 4)
+        drip.accounts = sc(drip.accounts, min: 4)
+        drip.prefixes = sc(drip.prefixes, min: 2)
+        phoenix.accounts = sc(phoenix.accounts, min: 4)
+        phoenix.proxyExits = sc(phoenix.proxyExits, min: 4)
+        phoenix.cards = sc(phoenix.cards)
     }
 }

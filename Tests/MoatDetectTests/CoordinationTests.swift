@@ -1,0 +1,170 @@
+import MoatCore
+@testable import MoatDetect
+import Testing
+
+/// Synthetic traffic for the new signals: families, co-activity, per-kind budgets.
+struct Synthetic {
+    var exchanges: [Exchange] = []
+    var accounts: [Account] = []
+    var rng = SystemRandomNumberGeneratorSeeded(seed: 42)
+    let start = Timestamp(rfc3339: "2026-05-01T00:00:00Z")!.milliseconds
+
+    mutating func account(_ id: String, card: String? = nil, email: String = "gmail.com") {
+        let created = start - Int64.random(in: (30 * Timestamp.day)...(700 * Timestamp.day), using: &rng)
+        accounts.append(Account(accountID: id, createdAt: Timestamp(milliseconds: created),
+                                emailDomain: email, paymentFingerprint: card ?? "pm_" + id, verification: "phone",
+                                program: "standard", country: "US"))
+    }
+
+    mutating func exchange(_ account: String, at ts: Int64, system: String? = nil, prompt: String, ip: String,
+                           asn: Int = 7922, org: String = "COMCAST-7922", ua: String = "python-httpx/0.27.0",
+                           thinking: Bool = false, tools: Int? = nil, maxTokens: Int? = nil, temperature: Double? = nil,
+                           output: Int = 300, input: Int = 60) {
+        exchanges.append(Exchange(
+            id: "x\(exchanges.count)", ts: Timestamp(milliseconds: ts), accountID: account, model: "m-1", inputTokens: input,
+            outputTokens: output, systemPrompt: system, prompt: prompt, reasoningTokens: thinking ? 1_500 : nil,
+            thinkingRequested: thinking ? true : nil, tools: tools, maxTokens: maxTokens, temperature: temperature,
+            client: Exchange.Client(ip: ip, asn: asn, asnOrg: org, country: "US", userAgent: ua, tlsFingerprint: "t13d1812h2_aa")))
+    }
+
+    func run(_ config: DetectionConfig = DetectionConfig()) -> Report { engine(config).report() }
+
+    func engine(_ config: DetectionConfig = DetectionConfig()) -> DetectionEngine {
+        var engine = DetectionEngine(config: config, accounts: accounts)
+        for e in exchanges.sorted(by: { $0.ts.milliseconds < $1.ts.milliseconds }) { _ = engine.ingest(e) }
+        _ = engine.flush()
+        return engine
+    }
+
+    static let tasks = ["Work through the following in complete detail, justifying every stage: a tank fills at 3 litres a minute",
+                        "Give an exhaustive worked answer to: how do hash tables resolve collisions in practice",
+                        "Detail every premise and intermediate result: the expected number of coin flips to see two heads",
+                        "Explain exhaustively, with every caveat, how a B-tree stays balanced on insertion"]
+    static let chat = ["what should I cook tonight with leftover rice", "write a short poem about autumn rain",
+                       "suggest a name for a bakery", "how do I get wine stains out of a carpet", "tell me a fun fact about owls"]
+}
+
+/// A small deterministic generator (SplitMix64), so the synthetic traffic is the same in every run.
+struct SystemRandomNumberGeneratorSeeded: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite("Coordination, families and budgets")
+struct CoordinationTests {
+    static let researchPrompts = [
+        "You are Lumen, a research assistant. Answer with exhaustive detail: every premise, every intermediate result, every caveat.",
+        "You are Orrin, a thorough research assistant. Answer in exhaustive detail: each premise, each intermediate result, each caveat.",
+        "You are Lumen, a research assistant. Give exhaustive answers covering every premise, every intermediate result and every caveat.",
+    ]
+
+    @Test func nearDuplicateSystemPromptsAreOneFamilyAndStrangersAreNot() {
+        var index = FamilyIndex(config: DetectionConfig())
+        let ids = Self.researchPrompts.map { index.family(of: $0, exact: StableHash.of($0)) }
+        #expect(Set(ids).count == 1, "the three variants should be one family")
+        let support = "You are Zendly Assistant, the customer support assistant for Zendly. Answer politely and concisely."
+        #expect(index.family(of: support, exact: StableHash.of(support)) != ids[0])
+        let (variants, similarity) = index.describe(ids[0])
+        #expect(variants == 3)
+        #expect(similarity >= 0.4)
+    }
+
+    /// Background: independent ordinary users on big ISPs, chatting at random times.
+    static func background(_ s: inout Synthetic, accounts: Int, days: Int) {
+        for u in 0..<accounts {
+            let id = "bg-\(u)"
+            s.account(id)
+            for _ in 0..<(days * 6) {
+                let ts = s.start + Int64.random(in: 0..<(Int64(days) * Timestamp.day), using: &s.rng)
+                s.exchange(id, at: ts, prompt: Synthetic.chat.randomElement(using: &s.rng)!, ip: "73.12.\(u % 200).\(u % 250 + 1)",
+                           ua: ["OpenAI/Python 1.40.0", "python-httpx/0.27.0", "Anthropic/Python 0.34.0"][u % 3])
+            }
+        }
+    }
+
+    /// A campaign with no shared card, address or e-mail domain: one scheduler fires a share of its accounts in
+    /// waves; each sends ordinary chat and, under its own system-prompt family, extraction requests.
+    @Test func scheduledCampaignWithoutSharedInfrastructureIsFound() {
+        var s = Synthetic()
+        let days = 3
+        Self.background(&s, accounts: 60, days: days)
+        let members = (0..<30).map { "sl-\($0)" }
+        for m in members { s.account(m) }
+        var wave = s.start + Timestamp.hour
+        while wave < s.start + Int64(days) * Timestamp.day {
+            for (k, m) in members.enumerated() where Double.random(in: 0..<1, using: &s.rng) < 0.6 {
+                var ts = wave + Int64.random(in: 0..<(10 * Timestamp.minute), using: &s.rng)
+                let ip = "98.207.\(k).\(Int(ts / (2 * Timestamp.day)) % 200 + 1)"  // its own home address, renewed
+                for _ in 0..<2 {
+                    if Bool.random(using: &s.rng) {
+                        s.exchange(m, at: ts, system: Self.researchPrompts.randomElement(using: &s.rng)!,
+                                   prompt: Synthetic.tasks.randomElement(using: &s.rng)!, ip: ip, thinking: true,
+                                   maxTokens: 6_000, temperature: 0.4, output: 2_400)
+                    } else {
+                        s.exchange(m, at: ts, prompt: Synthetic.chat.randomElement(using: &s.rng)!, ip: ip)
+                    }
+                    ts += 40_000
+                }
+            }
+            wave += 2 * Timestamp.hour + Int64.random(in: -(20 * Timestamp.minute)...(20 * Timestamp.minute), using: &s.rng)
+        }
+        let engine = s.engine()
+        let report = engine.report()
+        let found = report.campaigns.max { $0.accounts.count < $1.accounts.count }
+        let caught = Set(found?.accounts ?? []).intersection(members)
+        #expect(caught.count >= 27, "found \(caught.count) of 30: \(report.campaigns.map(\.accounts))")
+        #expect(report.accounts.allSatisfy { $0.accountID.hasPrefix("sl-") }, "benign flagged: \(report.accounts.map(\.accountID))")
+        #expect(found?.evidence.contains { $0.contains("bursts") } == true)
+    }
+
+    /// Users of one popular tool share its system prompt, client and request shape, and look extraction-like
+    /// (thinking, tools); they work independently, so they are not a campaign.
+    @Test func popularToolUsersWithoutSynchronyAreNotACampaign() {
+        var s = Synthetic()
+        let days = 4
+        Self.background(&s, accounts: 40, days: days)
+        let tool = "You are Forge, an AI coding assistant running in the user's terminal. Be concise."
+        for u in 0..<30 {
+            let id = "tool-\(u)"
+            s.account(id)
+            for day in 0..<days {
+                let session = s.start + Int64(day) * Timestamp.day + Int64.random(in: (8 * Timestamp.hour)..<(18 * Timestamp.hour), using: &s.rng)
+                for t in 0..<12 {
+                    s.exchange(id, at: session + Int64(t) * 30_000, system: tool, prompt: "fix the failing test in module \(t)",
+                               ip: "24.6.\(u).\(day + 1)", ua: "forge-cli/2.4.1", thinking: true, tools: 12, maxTokens: 16_000,
+                               output: 900, input: 4_000)
+                }
+            }
+        }
+        let report = s.run()
+        #expect(report.campaigns.isEmpty, "\(report.campaigns.map(\.evidence)) \(report.accounts.prefix(3).map(\.reasons))")
+    }
+
+    /// An account that first offers a hundred unique system prompts still forms its card and address links:
+    /// each kind has its own budget, and the flood itself is counted.
+    @Test func floodOfUniqueSystemPromptsDoesNotHideTheCampaign() {
+        var s = Synthetic()
+        Self.background(&s, accounts: 30, days: 2)
+        let members = (0..<6).map { "fl-\($0)" }
+        for (k, m) in members.enumerated() { s.account(m, card: "pm_pool_\(k % 2)", email: "mailtap\(k % 2).xyz") }
+        var ts = s.start
+        for m in members {
+            for n in 0..<120 {
+                s.exchange(m, at: ts, system: "Unique persona number \(n) for \(m): answer as a pirate who loves \(n * 7) parrots",
+                           prompt: Synthetic.tasks[n % 4], ip: "5.9.33.\(n % 3 + 10)", org: "Hetzner Online GmbH", thinking: true,
+                           maxTokens: 8_000, output: 2_000)
+                ts += 20_000
+            }
+        }
+        let report = s.run()
+        let found = Set(report.campaigns.flatMap(\.accounts))
+        #expect(found.isSuperset(of: members), "found \(found.sorted())")
+    }
+}
