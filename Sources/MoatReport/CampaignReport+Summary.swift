@@ -59,8 +59,8 @@ extension ReportDocument {
         // One row per campaign.
         page.add("<h3 id=\"campaigns-table-h\">Campaigns at a glance</h3>\n<div class=\"table-wrap\"><table aria-labelledby=\"campaigns-table-h\"><thead><tr>")
         for (name, numeric) in [("Campaign", false), ("Accounts", true), ("Exchanges", true), ("Detected (UTC)", false),
-                                ("Time to detect", true), ("Served before flagging", true),
-                                ("Output tokens before flagging", true), ("Confidence", true), ("Targeted", false)] {
+                                ("Time to detect", true), ("Served before flag", true),
+                                ("Output tokens before flag", true), ("Confidence", true), ("Targeted", false)] {
             page.add("<th scope=\"col\"\(numeric ? HTML(" class=\"n\"") : HTML.empty)>\(name)</th>")
         }
         page.add("</tr></thead><tbody>\n")

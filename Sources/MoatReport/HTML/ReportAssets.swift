@@ -27,7 +27,7 @@ enum ReportAssets {
             .lead{font-size:16.5px}
             nav.toc{margin:16px 0;padding:10px 16px;background:var(--soft);border-radius:6px;font-size:14px}
             nav.toc ol{margin:4px 0;padding-left:20px;columns:2}
-            .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(165px,1fr));gap:10px;margin:16px 0;padding:0}
+            .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:10px;margin:16px 0;padding:0}
             .card{border:1px solid var(--line);border-radius:6px;padding:10px 12px;margin:0}
             .card dt{font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
             .card dd{margin:2px 0 0;font-size:22px;font-weight:650}
@@ -42,7 +42,9 @@ enum ReportAssets {
             caption{text-align:left;font-weight:600;padding:4px 0;color:var(--ink)}
             th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
             thead th{background:var(--soft);font-weight:600;border-bottom:2px solid #aab1ba}
-            td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+            td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+            td.n{white-space:nowrap}
+            thead th{vertical-align:bottom}
             td.v,th.v{overflow-wrap:anywhere;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12.5px}
             td.t{white-space:nowrap}
             td.reasons{font-size:12.5px;color:var(--muted);min-width:440px}
@@ -93,7 +95,11 @@ enum ReportAssets {
               thead{display:table-header-group}
               .table-wrap{overflow:visible}
               th button::after{content:none}
+              table{font-size:8pt}
+              th,td{padding:2px 4px}
+              td.t,td.n,th.n{white-space:normal}
               table.accounts{font-size:7.5pt}
+              table.accounts td.reasons{width:42%}
               table.accounts .np{display:none}
               td.reasons{min-width:0;font-size:7pt}
               td.v,th.v{font-size:7.5pt}
