@@ -72,10 +72,10 @@ extension ReportDocument {
         }
     }
 
-    func campaignAxis(_ view: CampaignView, extendTo extra: [Int64] = []) -> TimeAxis {
+    func campaignAxis(_ view: CampaignView, extendTo extra: [Int64] = [], maxBuckets: Int? = nil) -> TimeAxis {
         let first = ([view.firstMs] + extra).min() ?? view.firstMs
         let last = ([view.lastMs] + extra).max() ?? view.lastMs
-        return TimeAxis.fitting(firstMs: first, lastMs: last, maxBuckets: options.maxTimeBuckets)
+        return TimeAxis.fitting(firstMs: first, lastMs: last, maxBuckets: maxBuckets ?? options.maxTimeBuckets)
     }
 
     // MARK: - Timeline
@@ -172,7 +172,9 @@ extension ReportDocument {
         for counts in g.modelHourly.values { for (k, n) in counts.enumerated() { perModel[k] += n } }
         let used = perModel.indices.filter { perModel[$0] > 0 }
         let relevant = releases.filter { perModel[$0.index] > 0 }
-        let axis = campaignAxis(view, extendTo: relevant.map(\.model.firstMs))
+        // Shares need enough exchanges per bucket to mean something: about 100 on average.
+        let axis = campaignAxis(view, extendTo: relevant.map(\.model.firstMs),
+                                maxBuckets: max(12, min(options.maxTimeBuckets, g.exchanges / 100)))
         let bySlot = axis.sum(g.modelHourly, slots: log.modelSlots)
         let modelColors = [0, 1, 2, 3, 4, 5, 7, 8, 9]
         let series = used.map { k in

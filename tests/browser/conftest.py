@@ -120,7 +120,7 @@ def browser():
     options = Options()
     options.binary_location = _env("MOAT_CHROMIUM")
     for argument in ["--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000",
-                     "--no-first-run", "--disable-extensions", "--disable-background-networking"]:
+                     "--no-first-run", "--disable-extensions", "--disable-background-networking", "--hide-scrollbars"]:
         options.add_argument(argument)
     if os.geteuid() == 0:
         options.add_argument("--no-sandbox")  # Chromium refuses to run as root with its sandbox

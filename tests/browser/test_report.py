@@ -146,7 +146,7 @@ def test_hostile_strings_stay_text_in_the_browser(browser, hostile_report):
 
 
 def test_screenshot_for_the_readme(browser, smoke, artifacts):
-    browser.set_window_size(1200, 1400)
+    browser.set_window_size(1200, 1640)
     open_page(browser, smoke["html"])
     path = artifacts / "report.png"
     assert browser.save_screenshot(str(path))

@@ -21,7 +21,9 @@ enum ChartGeometry {
     static let left = 64.0
     static let rightWithAxis = 64.0
     static let right = 20.0
-    static let charWidth = 6.2  // at the 11px tick font, to place labels
+    static let charWidth = 6.9  // at the 11px tick font (bold), to place labels
+    /// Rows of marker labels above a time chart; a label that fits in none is left out (its line keeps a tooltip).
+    static let markerRows = 3
     static let palette = 10
 }
 
@@ -58,7 +60,7 @@ struct TimeChart {
         let left = ChartGeometry.left
         let right = line == nil ? ChartGeometry.right : ChartGeometry.rightWithAxis
         let plotW = w - left - right
-        let top = markers.isEmpty ? 12.0 : 40.0
+        let top = markers.isEmpty ? 12.0 : 12.0 + 13.0 * Double(ChartGeometry.markerRows)
         let mainH = 190.0
         let lowerH = lower == nil ? 0.0 : 46.0
         let gap = lower == nil ? 0.0 : 14.0
@@ -167,8 +169,8 @@ struct TimeChart {
         }
         svg.add("<text class=\"tick muted\" x=\"\(left + plotW)\" y=\"\(axisY + 32)\" text-anchor=\"end\">UTC; one bucket = 1 \(axis.bucketName)</text>")
 
-        // Markers, labels staggered in two rows.
-        var rowEnds = [-Double.infinity, -Double.infinity]
+        // Markers, labels staggered in rows.
+        var rowEnds = [Double](repeating: -Double.infinity, count: ChartGeometry.markerRows)
         var drawnStyles = Set<ChartMarker.Style>()
         for m in markers.sorted(by: { $0.ms < $1.ms }) {
             guard m.ms >= axis.startMs, m.ms <= axis.endMs else { continue }
@@ -177,11 +179,14 @@ struct TimeChart {
             let labelW = Double(m.label.count) * ChartGeometry.charWidth
             let anchorEnd = px + labelW > w - 4
             let start = anchorEnd ? px - labelW : px
-            let row = rowEnds[0] < start - 6 ? 0 : (rowEnds[1] < start - 6 ? 1 : (rowEnds[0] <= rowEnds[1] ? 0 : 1))
-            rowEnds[row] = start + labelW
-            let ly = 12.0 + Double(row) * 13
-            svg.add("<g class=\"marker \(m.style.rawValue)\"><line class=\"mark\" x1=\"\(px)\" x2=\"\(px)\" y1=\"\(ly + 3)\" y2=\"\(axisY)\"><title>\(m.label)</title></line>")
-            svg.add("<text x=\"\(anchorEnd ? px - 3 : px + 3)\" y=\"\(ly)\" text-anchor=\"\(anchorEnd ? "end" : "start")\">\(m.label)</text></g>")
+            let row = rowEnds.firstIndex { $0 < start - 4 }
+            if let row { rowEnds[row] = start + labelW }
+            let ly = 12.0 + Double(row ?? 0) * 13
+            svg.add("<g class=\"marker \(m.style.rawValue)\"><line class=\"mark\" x1=\"\(px)\" x2=\"\(px)\" y1=\"\(row == nil ? top : ly + 3)\" y2=\"\(axisY)\"><title>\(m.label)</title></line>")
+            if row != nil {
+                svg.add("<text x=\"\(anchorEnd ? px - 3 : px + 3)\" y=\"\(ly)\" text-anchor=\"\(anchorEnd ? "end" : "start")\">\(m.label)</text>")
+            }
+            svg.add("</g>")
             marks += 1
         }
         svg.add("</svg>")

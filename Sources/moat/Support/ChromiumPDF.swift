@@ -56,7 +56,8 @@ enum ChromiumPDF {
 
         var arguments = ["--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
                          "--disable-background-networking", "--disable-sync", "--disable-dev-shm-usage", "--mute-audio",
-                         "--user-data-dir=\(profile.path)", "--no-pdf-header-footer", "--print-to-pdf=\(pdf.path)"]
+                         "--user-data-dir=\(profile.path)", "--no-pdf-header-footer", "--print-to-pdf-no-header",
+                         "--print-to-pdf=\(pdf.path)"]
         if geteuid() == 0 { arguments.append("--no-sandbox") }  // Chromium refuses to run as root with its sandbox
         arguments.append(html.absoluteString)
 
