@@ -101,6 +101,7 @@ extension ReportDocument {
                     ("Output tokens before flag", true, true), ("First exchange (UTC)", true, false), ("Last exchange (UTC)", true, false)]
         if gateway { columns += [("Refused", true, true), ("Throttled", true, true), ("Counter\u{AD}measures", true, true)] }
         columns.append(("Reasons", false, true))
+        let last = columns.count - 1
         page.add("<p>\(Format.count(verdicts.count)) account\(verdicts.count == 1 ? "" : "s"), listed by exchanges served before the account was flagged (most first). Select a column heading to sort.")
         if verdicts.count > shown.count {
             page.add(" The \(Format.count(shown.count)) with the most are listed; the report JSON lists all.")
@@ -110,8 +111,8 @@ extension ReportDocument {
             page.add("<p class=\"print-only note\">Printed: the first \(options.printedAccountRows) rows of \(Format.count(shown.count)) in the current order, without the payment and first/last exchange columns; the HTML file lists them all.</p>\n")
         }
         page.add("<div class=\"table-wrap\"><p class=\"sort-status visually-hidden\" aria-live=\"polite\"></p><table id=\"\(id)\" class=\"accounts sortable\" aria-labelledby=\"\(labelledBy)\"><thead><tr>")
-        for (name, numeric, printed) in columns {
-            let classes = (numeric ? ["n"] : []) + (printed ? [] : ["np"])
+        for (k, (name, numeric, printed)) in columns.enumerated() {
+            let classes = (numeric ? ["n"] : []) + (printed ? [] : ["np"]) + (k == last ? ["reasons"] : [])
             let classAttribute: HTML = classes.isEmpty ? .empty : " class=\"\(classes.joined(separator: " "))\""
             page.add("<th scope=\"col\"\(classAttribute)\(numeric ? HTML(" data-type=\"number\"") : HTML.empty)><button type=\"button\">\(name)</button></th>")
         }
@@ -137,7 +138,7 @@ extension ReportDocument {
                 row.add(numberCell(s?.throttled))
                 row.add(numberCell(s?.countermeasured))
             }
-            row.add("<td class=\"reasons\">\(Format.cut(v.reasons.joined(separator: "; "), 400))</td></tr>\n")
+            row.add("<td class=\"reasons\"><div class=\"clamp\">\(Format.cut(v.reasons.joined(separator: "; "), options.maxReasonsLength))</div></td></tr>\n")
             page.add(HTML(bytes: row.bytes))
         }
         page.add("</tbody></table></div>\n")

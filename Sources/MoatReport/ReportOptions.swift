@@ -17,8 +17,11 @@ public struct ReportOptions: Sendable {
     public var maxCategoryValues = 32
     /// Rows shown in each infrastructure table.
     public var infrastructureRows = 12
-    /// Accounts listed per campaign in the HTML; the rest are counted (all of them are in the report JSON).
-    public var maxAccountRows = 25_000
+    /// Accounts listed per campaign in the HTML, the most leaked first; the rest are counted (all of them are
+    /// in the report JSON). About 0.8 KB of HTML each.
+    public var maxAccountRows = 10_000
+    /// Longest reasons text per account in the accounts table.
+    public var maxReasonsLength = 240
     /// Rows of each accounts table that are printed (the PDF); the HTML keeps them all.
     public var printedAccountRows = 60
     /// At most this many time buckets per chart: a longer window uses wider buckets.

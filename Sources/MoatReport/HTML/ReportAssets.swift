@@ -98,8 +98,9 @@ enum ReportAssets {
               table{font-size:8pt}
               th,td{padding:2px 4px}
               td.t,td.n,th.n{white-space:normal}
-              table.accounts{font-size:7.5pt}
-              table.accounts td.reasons{width:42%}
+              table.accounts{font-size:7.5pt;table-layout:fixed}
+              table.accounts .reasons{width:34%}
+              table.accounts .clamp{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:3;overflow:hidden}
               table.accounts .np{display:none}
               td.reasons{min-width:0;font-size:7pt}
               td.v,th.v{font-size:7.5pt}
