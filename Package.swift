@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "MoatEvaluate", targets: ["MoatEvaluate"]),
         .library(name: "MoatStore", targets: ["MoatStore"]),
         .library(name: "MoatGateway", targets: ["MoatGateway"]),
+        .library(name: "MoatReport", targets: ["MoatReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +34,8 @@ let package = Package(
         .target(name: "MoatDetect", dependencies: ["MoatCore"]),
         .target(name: "MoatSimulate", dependencies: ["MoatCore"]),
         .target(name: "MoatEvaluate", dependencies: ["MoatCore"]),
+        // The self-contained HTML campaign report and its SVG charts (pure: no I/O).
+        .target(name: "MoatReport", dependencies: ["MoatCore"]),
         // Persistence: keys, accounts, the exchange log, verdicts and audit, in embedded SQLite.
         .target(
             name: "MoatStore",
@@ -63,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "moat",
             dependencies: [
-                "MoatCore", "MoatDetect", "MoatSimulate", "MoatEvaluate", "MoatStore", "MoatGateway",
+                "MoatCore", "MoatDetect", "MoatSimulate", "MoatEvaluate", "MoatStore", "MoatGateway", "MoatReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,6 +79,7 @@ let package = Package(
         .testTarget(name: "MoatDetectTests", dependencies: ["MoatDetect", "MoatSimulate", "MoatEvaluate"]),
         .testTarget(name: "MoatSimulateTests", dependencies: ["MoatSimulate"]),
         .testTarget(name: "MoatEvaluateTests", dependencies: ["MoatEvaluate"]),
+        .testTarget(name: "MoatReportTests", dependencies: ["MoatReport"]),
         .testTarget(name: "MoatStoreTests", dependencies: ["MoatStore"]),
         .testTarget(
             name: "MoatGatewayTests",

@@ -3,6 +3,7 @@ import Foundation
 import MoatCore
 import MoatDetect
 import MoatEvaluate
+import MoatReport
 import MoatSimulate
 
 struct DemoCommand: ParsableCommand {
@@ -12,7 +13,8 @@ struct DemoCommand: ParsableCommand {
         discussion: """
             Runs the whole job on an embedded default with nothing to set up: simulates the smoke scenario \
             (or --scenario standard), replays it through the detection engine, prints the campaigns found \
-            and scores the report against the simulator's ground truth.
+            and scores the report against the simulator's ground truth, and writes the HTML campaign report of the \
+            run (as `moat report` does) and prints where it is.
             """
     )
 
@@ -24,6 +26,9 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Keep the generated files and the report in this directory (default: a temporary one).")
     var out: String?
+
+    @Option(help: "Where to write the HTML campaign report (default: DIR/campaign.html with --out, else ./moat-demo-report.html).")
+    var html: String?
 
     func validate() throws {
         guard ["smoke", "standard"].contains(scenario) else {
@@ -65,6 +70,16 @@ struct DemoCommand: ParsableCommand {
                                                            exchangesPath: dir + "/exchanges.jsonl")
         print(evaluation.table(maxFalsePositives: 10).split(separator: "\n", omittingEmptySubsequences: false)
             .map { "   " + $0 }.joined(separator: "\n"))
+
+        print("\n4. Writing the campaign report for legal and policy readers (`moat report`)")
+        let htmlPath = html ?? (out.map { ($0 as NSString).appendingPathComponent("campaign.html") } ?? "moat-demo-report.html")
+        let reportStarted = Date()
+        let written = try CampaignReportFile.write(report: report, reportPath: dir + "/report.json",
+                                                   exchangesPath: dir + "/exchanges.jsonl", accounts: accounts,
+                                                   accountsPath: dir + "/accounts.jsonl", to: htmlPath, progressLabel: "   report")
+        let absolute = URL(fileURLWithPath: htmlPath).standardizedFileURL.path
+        print(String(format: "   %@ (%@, %.1f s): open it in a browser, or print it with `moat report ... --pdf`", absolute,
+                     Console.bytes(Int64(written.bytes)), Date().timeIntervalSince(reportStarted)))
         if out != nil { print("\nFiles and report kept in \(dir)") }
     }
 }
