@@ -11,6 +11,6 @@ struct Moat: AsyncParsableCommand {
             (`moat simulate`) and scores reports against that truth (`moat evaluate`).
             """,
         subcommands: [DemoCommand.self, SimulateCommand.self, DetectCommand.self, EvaluateCommand.self, ServeCommand.self, ReplayCommand.self,
-                      KeysCommand.self, AccountsCommand.self, ExportCommand.self, MockUpstreamCommand.self]
+                      KeysCommand.self, AccountsCommand.self, ExportCommand.self, MockUpstreamCommand.self, IntelCommand.self]
     )
 }

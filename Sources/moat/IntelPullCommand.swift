@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import MoatCore
+import MoatIntel
+import MoatStore
+import MoatTAXII
+
+struct IntelPullCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pull",
+        abstract: "Fetch a peer's TAXII collection and store its indicators.",
+        discussion: """
+            Pages through the collection (resuming after the last pull unless --full), keeps every STIX \
+            indicator with its source (server and collection), TLP, confidence and validity, replaces older \
+            versions, and drops indicators whose valid_until has passed. `moat intel match` uses them.
+            """
+    )
+
+    @Option(help: "The peer's TAXII server: its discovery URL (…/taxii2/) or an API root URL.")
+    var from: String
+
+    @Option(help: "The collection id.")
+    var collection: String
+
+    @OptionGroup var credentials: PeerCredentialOptions
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: "Objects per page.")
+    var pageSize: Int = 500
+
+    @Flag(help: "Fetch the whole collection, not only what was added since the last pull.")
+    var full = false
+
+    @OptionGroup var asOf: AsOfOption
+
+    @Flag(help: "Print the outcome as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard pageSize >= 1 else { throw ValidationError("--page-size must be at least 1") }
+    }
+
+    func run() async throws {
+        let store = try storeOptions.open(create: true)
+        let client = TAXIIClient(credentials: try credentials.credentials())
+        do {
+            let root = try await client.apiRoot(for: from)
+            let source = "\(root) collection \(collection)"
+            let resume = full ? nil : try store.pullCursor(source: source)
+            let bar = ProgressBar(label: "pull")
+            let pulled = try await client.pull(apiRoot: root, collection: collection, addedAfter: resume, pageSize: pageSize) { n in
+                bar.update(fraction: 0, detail: "\(Console.count(n)) objects")
+            }
+            bar.finish()
+            let now = asOf.nowMs
+            let outcome = try IntelImport.store(pulled.objects, source: source, into: store, nowMs: now)
+            if let last = pulled.lastDateAdded { try store.savePullCursor(source: source, addedAfter: last) }
+            let held = try store.receivedIndicators(validAtMs: now).filter { $0.source == source }.count
+            if json {
+                print(JSONValue.object([
+                    ("source", .string(source)), ("pages", .int(pulled.pages)), ("objects", .int(outcome.objects)),
+                    ("indicators", .int(outcome.indicators)), ("added", .int(outcome.added)), ("updated", .int(outcome.updated)),
+                    ("expired", .int(outcome.expired)), ("unsupported", .int(outcome.unsupported)), ("purged", .int(outcome.purged)),
+                    ("held", .int(held)), ("resumed_after", resume.map(JSONValue.string) ?? .null),
+                ]).text)
+            } else {
+                print("\(outcome.objects) object(s) in \(pulled.pages) page(s) from \(source)" + (resume.map { " (added after \($0))" } ?? ""))
+                print("\(outcome.indicators) indicator(s): \(outcome.added) new, \(outcome.updated) updated, \(outcome.expired) already expired (not kept)"
+                      + (outcome.unsupported > 0 ? ", \(outcome.unsupported) with patterns Moat cannot evaluate" : ""))
+                print("\(held) valid indicator(s) held from this source in \(store.path)" + (outcome.purged > 0 ? "; \(outcome.purged) expired one(s) purged" : ""))
+            }
+        } catch let error as IntelError {
+            throw error.failure
+        }
+    }
+}
+
+struct IntelMatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "match",
+        abstract: "Say which accounts match the peers' indicators held in the store.",
+        discussion: """
+            Runs the matcher over the accounts file and the exchange log: each match names the account, the \
+            indicator, its source and TLP, the peer's confidence, what matched and when. Keyed hashes match \
+            only with the trust group's key (--config). An indicator that matches more than 5% of the accounts \
+            is reported as too broad and carries no weight.
+            """
+    )
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @OptionGroup var intel: IntelConfigOptions
+
+    @Option(help: "Accounts file (JSON Lines).")
+    var accounts: String?
+
+    @Option(help: "Exchange log (JSON Lines, - for standard input).")
+    var exchanges: String?
+
+    @Flag(help: "Match outside the indicators' validity too (a retro hunt over old traffic).")
+    var ignoreValidity = false
+
+    @OptionGroup var asOf: AsOfOption
+
+    @Flag(help: "Skip invalid lines instead of stopping.")
+    var skipInvalid = false
+
+    @Flag(help: "Print the matches as JSON Lines.")
+    var json = false
+
+    func validate() throws {
+        if accounts == nil, exchanges == nil { throw ValidationError("give --accounts, --exchanges or both") }
+    }
+
+    func run() throws {
+        let store = try storeOptions.open(create: false)
+        let config = try intel.load()
+        let now = asOf.nowMs
+        let indicators = try IntelImport.load(from: store, nowMs: ignoreValidity ? nil : now)
+        var matcher = IndicatorMatcher(indicators: indicators, keys: config?.keyRing ?? KeyRing(),
+                                       config: MatchConfig(respectValidity: !ignoreValidity, asOf: Timestamp(milliseconds: now)))
+        for (i, why) in matcher.unsupported { Console.error("not matched: \(i.id) (\(i.source)): \(why)") }
+        let missing = matcher.missingKeys
+        if !missing.isEmpty { Console.error("no key for key id(s) \(missing.sorted().joined(separator: ", ")): their keyed indicators cannot match") }
+        do {
+            if let accounts {
+                for a in try readAccounts(path: accounts, skipInvalid: skipInvalid) { matcher.observe(account: a) }
+            }
+            if let exchanges {
+                let reader = try ExchangeReader(path: exchanges, skipInvalid: skipInvalid)
+                while let e = try reader.next() { matcher.observe(exchange: e) }
+            }
+        } catch {
+            throw ValidationFailure(message: "\(error)")
+        }
+        let matches = matcher.matches()
+        if json {
+            for m in matches {
+                print(JSONValue.fields([
+                    "account_id": .string(m.accountID), "indicator": .string(m.indicatorID), "version": .string(m.indicatorVersion),
+                    "source": .string(m.source), "producer": m.producer.map(JSONValue.string), "tlp": m.tlp.map { .string($0.rawValue) },
+                    "confidence": .int(m.confidence), "weight": .double(m.weight), "too_broad": .bool(m.tooBroad), "kind": .string(m.kind),
+                    "first_matched_at": m.firstMatchedAt.map { .string($0.rfc3339) }, "exchanges": .int(m.exchanges),
+                    "reason": .string(m.reason),
+                ]).text)
+            }
+            return
+        }
+        let accountsMatched = Set(matches.filter { !$0.tooBroad }.map(\.accountID))
+        print("\(indicators.count) indicator(s) held; \(matches.count) match(es); \(accountsMatched.count) account(s) with weighed evidence")
+        for m in matches.prefix(200) {
+            print("\(m.accountID)  \(m.kind)  weight \(String(format: "%.2f", m.weight))  \(m.reason)")
+        }
+        if matches.count > 200 { print("... \(matches.count - 200) more (use --json)") }
+    }
+}
