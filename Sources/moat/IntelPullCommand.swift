@@ -147,11 +147,35 @@ struct IntelMatchCommand: ParsableCommand {
             }
             return
         }
-        let accountsMatched = Set(matches.filter { !$0.tooBroad }.map(\.accountID))
-        print("\(indicators.count) indicator(s) held; \(matches.count) match(es); \(accountsMatched.count) account(s) with weighed evidence")
-        for m in matches.prefix(200) {
-            print("\(m.accountID)  \(m.kind)  weight \(String(format: "%.2f", m.weight))  \(m.reason)")
+        // One line per account for people: what matched and the strongest evidence; --json has every match.
+        var byAccount: [String: [IndicatorMatch]] = [:]
+        for m in matches { byAccount[m.accountID, default: []].append(m) }
+        let weighed = byAccount.filter { $0.value.contains { !$0.tooBroad } }
+        print("\(indicators.count) indicator(s) held; \(matches.count) match(es); \(weighed.count) account(s) with weighed evidence"
+              + (matches.contains(where: \.tooBroad) ? "; \(Set(matches.filter(\.tooBroad).map(\.indicatorID)).count) indicator(s) too broad here" : ""))
+        guard !weighed.isEmpty else { return }
+        print("")
+        print("account               matches  strongest  first match               kinds")
+        struct Row {
+            var account: String
+            var matches: Int
+            var strongest: Double
+            var first: Timestamp?
+            var kinds: [String]
         }
-        if matches.count > 200 { print("... \(matches.count - 200) more (use --json)") }
+        var rows: [Row] = []
+        for (account, ms) in weighed {
+            let strongest = ms.map(\.weight).max() ?? 0
+            rows.append(Row(account: account, matches: ms.count, strongest: strongest, first: ms.compactMap(\.firstMatchedAt).min(),
+                            kinds: Set(ms.map(\.kind)).sorted()))
+        }
+        rows.sort { $0.strongest != $1.strongest ? $0.strongest > $1.strongest : $0.account < $1.account }
+        for r in rows.prefix(100) {
+            let first = r.first?.rfc3339 ?? "-"
+            var line = r.account.padding(toLength: 22, withPad: " ", startingAt: 0) + String(r.matches).leftPad(7)
+            line += String(format: "%11.2f", r.strongest) + "  " + first.padding(toLength: 26, withPad: " ", startingAt: 0)
+            print(line + r.kinds.joined(separator: ", "))
+        }
+        if rows.count > 100 { print("... \(rows.count - 100) more accounts (use --json)") }
     }
 }

@@ -144,6 +144,14 @@ struct MatcherTests {
         let matches = m.matches()
         #expect(matches.count == Self.otherAccounts.count)
         #expect(matches.allSatisfy { $0.tooBroad && $0.weight == 0 && $0.reason.contains("too broad") })
+        // Unless the peer saw a campaign about that large: then as many matches are expected.
+        let sized = ReceivedIndicator(object: broad.object.setting("extensions", MoatExtension.properties([("campaign_accounts", 12)])),
+                                      source: "peer")!
+        #expect(sized.peerCampaignAccounts == 12)
+        var n = IndicatorMatcher(indicators: [sized], config: MatchConfig(minAccountsForBreadth: 5))
+        for e in Self.labBExchanges() { n.observe(exchange: e) }
+        #expect(n.matches().count == Self.otherAccounts.count)
+        #expect(n.matches().allSatisfy { !$0.tooBroad && $0.weight == 0.9 })
     }
 
     @Test func familiesTheEngineObservesMatchTheirHashedSignatures() throws {

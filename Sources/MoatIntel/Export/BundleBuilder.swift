@@ -263,7 +263,7 @@ public struct BundleBuilder {
 
     private func usage(_ use: ExchangeDigest.Use?, of c: Report.Campaign, what: String) -> String {
         guard let use else { return "Listed among the shared \(what) of distillation campaign \(c.id) (\(c.accounts.count) accounts, confidence \(c.confidence))." }
-        return "\(use.accounts.count) of the \(c.accounts.count) accounts of distillation campaign \(c.id) (confidence \(c.confidence)) made \(use.exchanges) exchange(s) with this \(what) between \(Timestamp(milliseconds: use.first).rfc3339) and \(Timestamp(milliseconds: use.last).rfc3339)"
+        return "\(use.accounts.count) of the \(c.accounts.count) accounts of distillation campaign \(c.id) (confidence \(c.confidence)) made \(use.exchanges) exchange(s) with the \(what) between \(Timestamp(milliseconds: use.first).rfc3339) and \(Timestamp(milliseconds: use.last).rfc3339)"
     }
 
     private func rareNote(_ value: ExchangeDigest.Value) -> String {
@@ -297,11 +297,11 @@ public struct BundleBuilder {
         if digest != nil {
             for (v, use) in fromDigest(c.id, { if case .prefix = $0 { return true } else { return false } }, limit: l.maxClearValuesPerKind, minAccounts: l.minCampaignAccounts) {
                 guard case .prefix(let p) = v else { continue }
-                appendIndicator(prefixCandidate(p, why: usage(use, of: c, what: "network") + " from \(p)" + rareNote(v), use: use, share: Double(use.accounts.count) / n), ctx)
+                appendIndicator(prefixCandidate(p, why: usage(use, of: c, what: "network \(p)") + rareNote(v), use: use, share: Double(use.accounts.count) / n), ctx)
             }
             for (v, use) in fromDigest(c.id, { if case .asn = $0 { return true } else { return false } }, limit: l.maxClearValuesPerKind, minAccounts: l.minCampaignAccounts) {
                 guard case .asn(let asn) = v else { continue }
-                appendIndicator(asnCandidate(asn, why: usage(use, of: c, what: "autonomous system") + " (AS\(asn))" + rareNote(v), use: use, share: Double(use.accounts.count) / n), ctx)
+                appendIndicator(asnCandidate(asn, why: usage(use, of: c, what: "autonomous system AS\(asn)") + rareNote(v), use: use, share: Double(use.accounts.count) / n), ctx)
             }
             let stacks = fromDigest(c.id, { if case .stack = $0 { return true } else { return false } }, limit: l.maxClearValuesPerKind, minAccounts: l.minCampaignAccounts)
             var covered = Set<String>()
@@ -313,20 +313,20 @@ public struct BundleBuilder {
                     kind: "client-stack", values: [ua, tls],
                     pattern: "[\(PatternText.userAgentPath) = \(PatternText.quote(ua)) AND \(PatternText.tlsPath) = \(PatternText.quote(tls))]",
                     name: "Client stack of distillation campaign \(c.id)",
-                    why: usage(use, of: c, what: "client stack") + " (user agent \"\(ua)\" with TLS fingerprint \(tls))" + rareNote(v),
+                    why: usage(use, of: c, what: "client stack (user agent \"\(ua)\" with TLS fingerprint \(tls))") + rareNote(v),
                     types: ["malicious-activity"], validDays: l.clientValidDays, use: use, share: Double(use.accounts.count) / n), ctx)
             }
             for (v, use) in fromDigest(c.id, { if case .tls = $0 { return true } else { return false } }, limit: l.maxClearValuesPerKind, minAccounts: l.minCampaignAccounts) {
                 guard case .tls(let tls) = v, !covered.contains("tls\u{0}" + tls) else { continue }
-                appendIndicator(tlsCandidate(tls, why: usage(use, of: c, what: "TLS fingerprint") + rareNote(v), use: use, share: Double(use.accounts.count) / n), ctx)
+                appendIndicator(tlsCandidate(tls, why: usage(use, of: c, what: "TLS fingerprint \(tls)") + rareNote(v), use: use, share: Double(use.accounts.count) / n), ctx)
             }
             for (v, use) in fromDigest(c.id, { if case .userAgent = $0 { return true } else { return false } }, limit: l.maxClearValuesPerKind, minAccounts: l.minCampaignAccounts) {
                 guard case .userAgent(let ua) = v, !covered.contains("ua\u{0}" + ua) else { continue }
-                appendIndicator(userAgentCandidate(ua, why: usage(use, of: c, what: "user agent") + rareNote(v), use: use, share: Double(use.accounts.count) / n), ctx)
+                appendIndicator(userAgentCandidate(ua, why: usage(use, of: c, what: "user agent \"\(ua)\"") + rareNote(v), use: use, share: Double(use.accounts.count) / n), ctx)
             }
             for (v, use) in fromDigest(c.id, { if case .systemPrompt = $0 { return true } else { return false } }, limit: l.maxClearValuesPerKind, minAccounts: l.minCampaignAccounts) {
                 guard case .systemPrompt(let sha) = v else { continue }
-                appendIndicator(fingerprintCandidate(.systemPrompt, sha, c: c, why: usage(use, of: c, what: "system prompt (SHA-256 of its text; the text is not shared)") + rareNote(v), use: use, share: Double(use.accounts.count) / n), ctx)
+                appendIndicator(fingerprintCandidate(.systemPrompt, sha, c: c, why: usage(use, of: c, what: "system prompt (shared as the SHA-256 of its text, never the text)") + rareNote(v), use: use, share: Double(use.accounts.count) / n), ctx)
             }
         } else {
             let i = c.indicators
@@ -485,7 +485,7 @@ public struct BundleBuilder {
                 appendIndicator(Candidate(
                     kind: "keyed:" + kind.rawValue, values: [key.keyID] + chunk.map { $0.0 },
                     pattern: "[\(t):kind = \(PatternText.quote(kind.rawValue)) AND \(t):key_id = \(PatternText.quote(key.keyID)) AND \(PatternText.equalsAny("\(t):value", chunk.map { $0.0 }))]",
-                    name: "Keyed \(kind.phrase)s of distillation campaign \(c.id)\(part)",
+                    name: "Keyed \(kind.plural) of distillation campaign \(c.id)\(part)",
                     why: "\(chunk.count) \(kind.phrase)(s) used by the accounts of distillation campaign \(c.id) (\(c.accounts.count) accounts, confidence \(c.confidence)), as HMAC-SHA-256 under trust-group key \(key.keyID): only holders of that key can match them.",
                     types: kind == .ipAddress ? ["anonymization", "attribution"] : ["attribution"],
                     validDays: kind == .ipAddress ? l.networkValidDays : l.identityValidDays,
@@ -498,7 +498,7 @@ public struct BundleBuilder {
                     appendIndicator(Candidate(
                         kind: "raw:" + kind.rawValue, values: chunk + [String(chunkIndex)],
                         pattern: "[\(r):kind = \(PatternText.quote(kind.rawValue)) AND \(PatternText.equalsAny("\(r):value", chunk))]",
-                        name: "\(kind.phrase.prefix(1).uppercased() + kind.phrase.dropFirst())s of distillation campaign \(c.id) (TLP:RED, in clear)",
+                        name: "\(kind.plural.prefix(1).uppercased() + kind.plural.dropFirst()) of distillation campaign \(c.id) (TLP:RED, in clear)",
                         why: "\(chunk.count) \(kind.phrase)(s) of distillation campaign \(c.id), in clear for the named recipients of this TLP:RED bundle.",
                         types: ["attribution"], validDays: l.identityValidDays, use: nil, share: nil), ctx)
                 }

@@ -21,6 +21,9 @@ public enum IdentifierKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// "payment fingerprints".
+    public var plural: String { self == .ipAddress ? "exact IP addresses" : phrase + "s" }
+
     /// The bytes that are hashed for `value`, so that two labs that saw the same thing written two ways
     /// hash the same bytes: IP addresses as their 4 or 16 bytes (`::ffff:192.0.2.1` is `192.0.2.1`),
     /// e-mail addresses and domains lowercased without a trailing dot, the rest trimmed of surrounding

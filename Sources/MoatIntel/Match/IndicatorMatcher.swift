@@ -36,8 +36,10 @@ public struct MatchConfig: Sendable, Equatable {
     public var respectValidity = true
     /// An indicator that matches more than this share of the accounts observed...
     public var maxShareOfAccounts = 0.05
-    /// ...and more than this many accounts is too broad to weigh.
+    /// ...and more than this many accounts is too broad to weigh...
     public var minAccountsForBreadth = 10
+    /// ...unless it matches no more than this many times the accounts the peer's campaign had.
+    public var peerCampaignFactor = 3
     /// When sign-up matches are checked for expiry and no `created_at` is known.
     public var asOf: Timestamp?
 
@@ -350,10 +352,12 @@ public struct IndicatorMatcher: Sendable {
         var perIndicator: [Int: Int] = [:]
         for r in raw { perIndicator[r.1, default: 0] += 1 }
         let population = observedAccounts.count
-        let limit = max(config.minAccountsForBreadth, Int((config.maxShareOfAccounts * Double(population)).rounded(.down)))
+        let shareLimit = max(config.minAccountsForBreadth, Int((config.maxShareOfAccounts * Double(population)).rounded(.down)))
         var out: [IndicatorMatch] = []
         for (account, i, first, exchanges, kind) in raw {
             let ind = indicators[i]
+            // A campaign the peer saw with N accounts may well have that many here too.
+            let limit = max(shareLimit, ind.peerCampaignAccounts.map { $0 * config.peerCampaignFactor } ?? 0)
             let broad = (perIndicator[i] ?? 0) > limit
             let conf = ind.effectiveConfidence
             var reason = "matches \(ind.producer ?? "a peer")'s indicator \"\(ind.name ?? ind.id)\" (\(kind), \(ind.tlp?.label ?? "no TLP"), confidence \(conf), from \(ind.source))"

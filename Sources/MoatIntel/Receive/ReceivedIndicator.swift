@@ -21,6 +21,8 @@ public struct ReceivedIndicator: Sendable, Equatable {
     public var unsupported: String?
     /// The indicator as received.
     public var object: JSONValue
+    /// How many accounts the peer's campaign had, when the peer is a Moat (its extension says so).
+    public var peerCampaignAccounts: Int? { object["extensions"]?[MoatExtension.id]?["campaign_accounts"]?.int }
 
     /// The confidence used when a peer gives none: STIX's "unknown" is taken as an even chance.
     public static let defaultConfidence = 50
