@@ -112,6 +112,24 @@ struct MatcherTests {
         #expect(prefix.firstMatchedAt == IntelFixture.t0.adding(milliseconds: 1441 * Timestamp.minute))
     }
 
+    @Test func observingReturnsEachNewMatchOnceAtTheEventThatCompletesIt() throws {
+        var m = IndicatorMatcher(indicators: try Self.received(), keys: KeyRing([IntelFixture.key]))
+        var streamed: [IndicatorMatch] = []
+        var seen = Set<String>()
+        for e in Self.labBExchanges() {
+            for n in m.observe(exchange: e) {
+                #expect(n.firstMatchedAt == e.ts, "a match is reported at the exchange that completes it")
+                #expect(n.accountID == e.accountID)
+                #expect(seen.insert(n.accountID + "|" + n.indicatorID).inserted, "reported twice")
+                streamed.append(n)
+            }
+        }
+        for a in Self.labBAccounts { streamed += m.observe(account: a) }
+        let final = m.matches()
+        #expect(Set(streamed.map { $0.accountID + "|" + $0.indicatorID }) == Set(final.map { $0.accountID + "|" + $0.indicatorID }))
+        #expect(final.first { $0.kind == "network-prefix" }?.exchanges == 4, "the final view counts every matching exchange")
+    }
+
     @Test func keyedHashesMatchOnlyWithTheKey() throws {
         let without = try Self.run(keys: KeyRing())
         #expect(!without.contains { $0.kind.hasPrefix("keyed:") })

@@ -107,6 +107,9 @@ public struct IndicatorMatcher: Sendable {
     }
     /// account → slot → hit.
     var hits: [String: [Int: Hit]] = [:]
+    /// account → indicators it matches (some alternative complete); indicator → its accounts.
+    var completed: [String: Set<Int>] = [:]
+    var matchedAccounts: [Int: Set<String>] = [:]
     var observedAccounts: Set<String> = []
     var accountHashCache: [String: [ObservedObject]] = [:]
 
@@ -210,8 +213,11 @@ public struct IndicatorMatcher: Sendable {
 
     // MARK: - Observing
 
-    /// An exchange: its network, client, account and system prompt.
-    public mutating func observe(exchange e: Exchange) {
+    /// An exchange: its network, client, account and system prompt. Returns the (account, indicator)
+    /// matches this exchange completed, so a streaming engine can add the evidence at this event time;
+    /// their `tooBroad` is judged on what has been observed so far (`matches()` judges on everything).
+    @discardableResult
+    public mutating func observe(exchange e: Exchange) -> [IndicatorMatch] {
         observedAccounts.insert(e.accountID)
         var objects: [ObservedObject] = []
         var props: [(String, ObservedValue)] = []
@@ -237,11 +243,12 @@ public struct IndicatorMatcher: Sendable {
             objects.append(fingerprint(.systemPrompt, Fingerprint.sha256(sp)))
         }
         objects += accountObjects(e.accountID)
-        evaluate(account: e.accountID, objects: objects, at: e.ts, isExchange: true)
+        return evaluate(account: e.accountID, objects: objects, at: e.ts, isExchange: true)
     }
 
-    /// An account's sign-up and billing data.
-    public mutating func observe(account a: Account) {
+    /// An account's sign-up and billing data; returns the matches it completed.
+    @discardableResult
+    public mutating func observe(account a: Account) -> [IndicatorMatch] {
         observedAccounts.insert(a.accountID)
         var objects = accountObjects(a.accountID)
         func add(_ kind: IdentifierKind, _ value: String?) {
@@ -255,12 +262,14 @@ public struct IndicatorMatcher: Sendable {
         add(.paymentFingerprint, a.paymentFingerprint)
         add(.emailDomain, a.emailDomain)
         if let d = a.emailDomain, !d.isEmpty { objects.append(ObservedObject(type: "domain-name", properties: [("value", .string(d.lowercased()))])) }
-        evaluate(account: a.accountID, objects: objects, at: a.createdAt, isExchange: false, signUp: true)
+        return evaluate(account: a.accountID, objects: objects, at: a.createdAt, isExchange: false, signUp: true)
     }
 
     /// What the engine computed for an account: a family signature (hex, as the report writes it), a
     /// request shape, a prompt template's text or a system prompt's text; hashed here as the exporter does.
-    public mutating func observe(accountID: String, fingerprint kind: FingerprintKind, value: String, at t: Timestamp?) {
+    /// Returns the matches it completed.
+    @discardableResult
+    public mutating func observe(accountID: String, fingerprint kind: FingerprintKind, value: String, at t: Timestamp?) -> [IndicatorMatch] {
         observedAccounts.insert(accountID)
         let shared: String
         switch kind {
@@ -268,7 +277,7 @@ public struct IndicatorMatcher: Sendable {
         case .requestShape: shared = value
         case .systemPromptFamily, .promptFamily, .promptTemplate: shared = Fingerprint.family(kind, signature: value)
         }
-        evaluate(account: accountID, objects: [fingerprint(kind, shared)], at: t, isExchange: false)
+        return evaluate(account: accountID, objects: [fingerprint(kind, shared)], at: t, isExchange: false)
     }
 
     private func fingerprint(_ kind: FingerprintKind, _ value: String) -> ObservedObject {
@@ -297,7 +306,7 @@ public struct IndicatorMatcher: Sendable {
     }
 
     private mutating func evaluate(account: String, objects: [ObservedObject], at t: Timestamp?, isExchange: Bool,
-                                   signUp: Bool = false) {
+                                   signUp: Bool = false) -> [IndicatorMatch] {
         var candidates = Set(unindexed)
         for o in objects {
             for (path, v) in o.properties {
@@ -309,6 +318,7 @@ public struct IndicatorMatcher: Sendable {
                 }
             }
         }
+        var touched = Set<Int>()
         for slot in candidates {
             let s = slots[slot]
             guard valid(indicators[s.indicator], at: signUp ? config.asOf : t), s.observation.holds(on: objects) else { continue }
@@ -316,7 +326,53 @@ public struct IndicatorMatcher: Sendable {
             if let t, hit.first.map({ t < $0 }) ?? true { hit.first = t }
             if isExchange { hit.exchanges += 1 }
             hits[account, default: [:]][slot] = hit
+            touched.insert(s.indicator)
         }
+        var new: [IndicatorMatch] = []
+        for i in touched.sorted() where !(completed[account]?.contains(i) ?? false) {
+            guard let best = best(account: account, indicator: i) else { continue }
+            completed[account, default: []].insert(i)
+            matchedAccounts[i, default: []].insert(account)
+            new.append(match(account: account, indicator: i, best))
+        }
+        return new
+    }
+
+    /// The earliest complete alternative of indicator `i` for `account`: when, in how many exchanges, what kind.
+    private func best(account: String, indicator i: Int) -> (first: Timestamp?, exchanges: Int, kind: String)? {
+        guard let slotHits = hits[account] else { return nil }
+        var best: (first: Timestamp?, exchanges: Int, kind: String)?
+        for ids in alternatives[i] where !ids.isEmpty && ids.allSatisfy({ slotHits[$0] != nil }) {
+            let times = ids.compactMap { slotHits[$0]?.first }
+            let first = times.count == ids.count ? times.max() : nil
+            let exchanges = ids.map { slotHits[$0]!.exchanges }.reduce(0, +)
+            let kinds = Set(ids.map { slots[$0].kind })
+            let kind = kinds.count == 1 ? kinds.first! : "pattern"
+            if best == nil || (first ?? Timestamp(milliseconds: .max)) < (best!.first ?? Timestamp(milliseconds: .max)) {
+                best = (first, exchanges, kind)
+            }
+        }
+        return best
+    }
+
+    /// The match of `account` and indicator `i`, judged too broad on what has been observed so far.
+    private func match(account: String, indicator i: Int, _ best: (first: Timestamp?, exchanges: Int, kind: String)) -> IndicatorMatch {
+        let ind = indicators[i]
+        let population = observedAccounts.count
+        let matched = matchedAccounts[i]?.count ?? 0
+        let shareLimit = max(config.minAccountsForBreadth, Int((config.maxShareOfAccounts * Double(population)).rounded(.down)))
+        // A campaign the peer saw with N accounts may well have that many here too.
+        let limit = max(shareLimit, ind.peerCampaignAccounts.map { $0 * config.peerCampaignFactor } ?? 0)
+        let broad = matched > limit
+        let conf = ind.effectiveConfidence
+        var reason = "matches \(ind.producer ?? "a peer")'s indicator \"\(ind.name ?? ind.id)\" (\(best.kind), \(ind.tlp?.label ?? "no TLP"), confidence \(conf), from \(ind.source))"
+        reason += best.exchanges > 0 ? " in \(best.exchanges) exchange(s)" : " on sign-up data"
+        if let first = best.first { reason += " from \(first.rfc3339)" }
+        if broad { reason += "; too broad here (\(matched) of \(population) accounts match), not weighed" }
+        return IndicatorMatch(
+            accountID: account, indicatorID: ind.id, indicatorVersion: ind.version, source: ind.source, producer: ind.producer,
+            tlp: ind.tlp, confidence: conf, weight: broad ? 0 : Double(conf) / 100, tooBroad: broad, kind: best.kind,
+            firstMatchedAt: best.first, exchanges: best.exchanges, reason: reason)
     }
 
     /// Sign-up data has no event time of its own: it is checked at `config.asOf` (when given) only.
@@ -330,44 +386,14 @@ public struct IndicatorMatcher: Sendable {
     // MARK: - Results
 
     /// Every (account, indicator) pair where an alternative of the indicator's pattern had all its
-    /// observations seen for the account, ordered by account then indicator.
+    /// observations seen for the account, with counts and breadth judged on everything observed,
+    /// ordered by account then indicator.
     public func matches() -> [IndicatorMatch] {
-        var raw: [(String, Int, Timestamp?, Int, String)] = []
-        for (account, slotHits) in hits {
-            for (i, alts) in alternatives.enumerated() {
-                var best: (Timestamp?, Int, String)?
-                for ids in alts where !ids.isEmpty && ids.allSatisfy({ slotHits[$0] != nil }) {
-                    let times = ids.compactMap { slotHits[$0]?.first }
-                    let first = times.count == ids.count ? times.max() : nil
-                    let exchanges = ids.map { slotHits[$0]!.exchanges }.reduce(0, +)
-                    let kinds = Set(ids.map { slots[$0].kind })
-                    let kind = kinds.count == 1 ? kinds.first! : "pattern"
-                    if best == nil || (first ?? Timestamp(milliseconds: .max)) < (best!.0 ?? Timestamp(milliseconds: .max)) {
-                        best = (first, exchanges, kind)
-                    }
-                }
-                if let best { raw.append((account, i, best.0, best.1, best.2)) }
-            }
-        }
-        var perIndicator: [Int: Int] = [:]
-        for r in raw { perIndicator[r.1, default: 0] += 1 }
-        let population = observedAccounts.count
-        let shareLimit = max(config.minAccountsForBreadth, Int((config.maxShareOfAccounts * Double(population)).rounded(.down)))
         var out: [IndicatorMatch] = []
-        for (account, i, first, exchanges, kind) in raw {
-            let ind = indicators[i]
-            // A campaign the peer saw with N accounts may well have that many here too.
-            let limit = max(shareLimit, ind.peerCampaignAccounts.map { $0 * config.peerCampaignFactor } ?? 0)
-            let broad = (perIndicator[i] ?? 0) > limit
-            let conf = ind.effectiveConfidence
-            var reason = "matches \(ind.producer ?? "a peer")'s indicator \"\(ind.name ?? ind.id)\" (\(kind), \(ind.tlp?.label ?? "no TLP"), confidence \(conf), from \(ind.source))"
-            if exchanges > 0 { reason += " in \(exchanges) exchange(s)" } else { reason += " on sign-up data" }
-            if let first { reason += " from \(first.rfc3339)" }
-            if broad { reason += "; too broad here (\(perIndicator[i] ?? 0) of \(population) accounts match), not weighed" }
-            out.append(IndicatorMatch(
-                accountID: account, indicatorID: ind.id, indicatorVersion: ind.version, source: ind.source, producer: ind.producer,
-                tlp: ind.tlp, confidence: conf, weight: broad ? 0 : Double(conf) / 100, tooBroad: broad, kind: kind,
-                firstMatchedAt: first, exchanges: exchanges, reason: reason))
+        for (account, indicatorsMatched) in completed {
+            for i in indicatorsMatched {
+                if let best = best(account: account, indicator: i) { out.append(match(account: account, indicator: i, best)) }
+            }
         }
         out.sort { ($0.accountID, $0.indicatorID) < ($1.accountID, $1.indicatorID) }
         return out
