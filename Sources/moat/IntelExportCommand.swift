@@ -42,8 +42,8 @@ struct IntelExportCommand: ParsableCommand {
     @Option(help: "The producing organisation's name (default: the configuration's organisation).")
     var org: String?
 
-    @Option(help: "ATLAS techniques as objects (with ATLAS's ids) or as references only: \(ATLASArgument.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var atlas: ATLASArgument = .objects
+    @Option(help: "ATLAS techniques as references to ATLAS's ids (passes stix2_validator --strict) or also as attack-pattern objects with those ids (the validator then reports {103} on them): \(ATLASArgument.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var atlas: ATLASArgument = .references
 
     @Flag(help: "Also share identifiers in clear (TLP:RED only).")
     var rawIdentifiers = false

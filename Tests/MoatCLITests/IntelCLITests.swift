@@ -36,7 +36,8 @@ struct IntelCLITests {
         let objects = try #require(bundle["objects"] as? [[String: Any]])
         let strict = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
         #expect(objects.contains { $0["type"] as? String == "campaign" })
-        #expect(objects.contains { $0["id"] as? String == "attack-pattern--3f567912-629a-5e0b-ab0c-0102977c2d6c" })
+        #expect(objects.contains { $0["relationship_type"] as? String == "uses" && $0["target_ref"] as? String == "attack-pattern--3f567912-629a-5e0b-ab0c-0102977c2d6c" })
+        #expect(!objects.contains { $0["type"] as? String == "attack-pattern" }, "ATLAS as references by default")
         for o in objects where o["type"] as? String != "marking-definition" {
             #expect(o["object_marking_refs"] as? [String] == [strict], "\(o["id"] ?? "?")")
         }

@@ -85,14 +85,14 @@ for seed in 1 2; do
     "$moat" simulate --scenario smoke --seed "$seed" --out "$sim" --builtin-corpus >/dev/null
     "$moat" detect "$sim/exchanges.jsonl" --accounts "$sim/accounts.jsonl" --out "$sim/report.json" --quiet
     common=(--config "$work/intel.yaml" --report "$sim/report.json" --exchanges "$sim/exchanges.jsonl" --accounts "$sim/accounts.jsonl")
-    # Every level with ATLAS as references (strict-clean; scenario 2: AMBER only), AMBER with ATLAS's
-    # objects too (the default).
+    # Every level with ATLAS as references (the default, strict-clean; scenario 2: AMBER only), and AMBER
+    # with ATLAS's attack-pattern objects too.
     levels=(clear green amber amber+strict red)
     [[ "$seed" == 1 ]] || levels=(amber)
     for tlp in "${levels[@]}"; do
         "$moat" intel export "${common[@]}" --tlp "$tlp" --atlas references --out "$work/bundle-$seed-$tlp-refs.json" >/dev/null
     done
-    "$moat" intel export "${common[@]}" --tlp amber --out "$work/bundle-$seed-amber.json" --json >"$work/summary-$seed-amber.json"
+    "$moat" intel export "${common[@]}" --tlp amber --atlas objects --out "$work/bundle-$seed-amber.json" --json >"$work/summary-$seed-amber.json"
     # From the report alone (no log, no accounts), and TLP:RED with identifiers in clear.
     "$moat" intel export --config "$work/intel.yaml" --report "$sim/report.json" --tlp green --atlas references \
         --out "$work/bundle-$seed-report-only.json" >/dev/null

@@ -31,7 +31,9 @@ public struct Producer: Sendable, Equatable, Codable {
     }
 }
 
-/// How the four ATLAS techniques appear in a bundle.
+/// How the four ATLAS techniques appear in a bundle. Either way the campaign `uses` them by ATLAS's own
+/// ids. The default is `references`: the bundle then passes `stix2_validator --strict`, and re-publishing
+/// MITRE's objects under our marking (same id and `modified`, different content) is avoided.
 public enum ATLASMode: String, Sendable, CaseIterable {
     /// As `attack-pattern` objects with ATLAS's own ids, and `uses` relationships to them. ATLAS's ids are
     /// UUIDv5, which `stix2_validator --strict` reports as `{103}` (it wants UUIDv4 for domain objects).
@@ -52,7 +54,7 @@ public struct ExportSettings: Sendable {
     public var rawIdentifiers: Bool
     public var limits: ExportLimits
 
-    public init(tlp: TLP, producer: Producer, key: TrustGroupKey? = nil, atlas: ATLASMode = .objects,
+    public init(tlp: TLP, producer: Producer, key: TrustGroupKey? = nil, atlas: ATLASMode = .references,
                 rawIdentifiers: Bool = false, limits: ExportLimits = ExportLimits()) {
         self.tlp = tlp
         self.producer = producer
