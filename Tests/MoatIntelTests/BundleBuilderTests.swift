@@ -134,6 +134,16 @@ struct BundleBuilderTests {
         for raw in IntelFixture.rawValues { #expect(!t.contains(raw), "\(raw)") }
     }
 
+    @Test func aLogWithoutTheCampaignsTrafficFallsBackToTheReport() throws {
+        let r = IntelFixture.report()
+        let unrelated = MatcherTests.labBExchanges()
+        let b = try BundleBuilder(report: r, settings: ExportSettings(tlp: .green, producer: Producer(name: "Lab A"), key: IntelFixture.key),
+                                  digest: IntelFixture.digest(r, unrelated)).build()
+        let patterns = objects(b).filter { $0["type"]?.string == "indicator" }.compactMap { $0["pattern"]?.string }
+        #expect(patterns.contains("[ipv4-addr:value ISSUBSET '198.51.100.0/24']"))
+        #expect(patterns.contains("[autonomous-system:number = 64500]"))
+    }
+
     @Test func keyedHashesLiveInExtensionDefinedObjectsWithTheirKeyID() throws {
         let b = try IntelFixture.bundle()
         let defs = objects(b).filter { $0["type"]?.string == "extension-definition" }

@@ -208,5 +208,9 @@ struct MatcherTests {
         for e in Self.labBExchanges() { m.observe(exchange: e) }
         #expect(m.matches().isEmpty)
         #expect(m.unsupported.count == 1)
+        // A newer version that revokes an indicator stops it from matching.
+        let revoked = ReceivedIndicator(object: object.setting("pattern", "[ipv4-addr:value = '198.51.100.91']").setting("revoked", true),
+                                        source: "peer")!
+        #expect(revoked.parsed == nil && revoked.unsupported == "revoked by its producer")
     }
 }

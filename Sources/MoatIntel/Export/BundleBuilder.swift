@@ -294,7 +294,8 @@ public struct BundleBuilder {
     private mutating func addClearIndicators(_ ctx: CampaignContext) {
         let c = ctx.campaign, l = settings.limits
         let n = Double(max(c.accounts.count, 1))
-        if digest != nil {
+        // From the log when it has the campaign's traffic; from the report otherwise.
+        if let digest, digest.uses[c.id] != nil {
             for (v, use) in fromDigest(c.id, { if case .prefix = $0 { return true } else { return false } }, limit: l.maxClearValuesPerKind, minAccounts: l.minCampaignAccounts) {
                 guard case .prefix(let p) = v else { continue }
                 appendIndicator(prefixCandidate(p, why: usage(use, of: c, what: "network \(p)") + rareNote(v), use: use, share: Double(use.accounts.count) / n), ctx)

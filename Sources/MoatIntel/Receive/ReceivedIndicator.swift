@@ -57,7 +57,10 @@ public struct ReceivedIndicator: Sendable, Equatable {
         self.pattern = pattern
         self.object = o
         let type = o["pattern_type"]?.string ?? "stix"
-        if type != "stix" {
+        if o["revoked"]?.bool == true {
+            parsed = nil
+            unsupported = "revoked by its producer"
+        } else if type != "stix" {
             parsed = nil
             unsupported = "pattern type \(type) (only STIX patterns are matched)"
         } else {
