@@ -10,11 +10,12 @@ struct IntelCommand: AsyncParsableCommand {
         abstract: "Share intelligence with other labs: STIX 2.1 bundles, a TAXII 2.1 server, peers' indicators.",
         discussion: """
             `export` writes a STIX 2.1 bundle from a detection report; `serve` runs a TAXII 2.1 server; `push` \
-            adds a bundle to a TAXII collection; `pull` fetches a peer's collection and stores its indicators; \
+            adds a bundle to a TAXII collection; `pull` fetches a peer's collection and stores its indicators \
+            (`import` does the same for a bundle file); \
             `match` says which of our accounts match the stored indicators; `key generate` makes a trust-group key.
             """,
         subcommands: [IntelExportCommand.self, IntelServeCommand.self, IntelPushCommand.self, IntelPullCommand.self,
-                      IntelMatchCommand.self, IntelKeyCommand.self]
+                      IntelImportCommand.self, IntelMatchCommand.self, IntelKeyCommand.self]
     )
 }
 

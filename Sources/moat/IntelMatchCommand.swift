@@ -56,7 +56,7 @@ struct IntelMatchCommand: ParsableCommand {
                 for a in try readAccounts(path: accounts, skipInvalid: skipInvalid) { matcher.observe(account: a) }
             }
             if let exchanges {
-                let reader = try ExchangeReader(path: exchanges, skipInvalid: skipInvalid)
+                let reader = try ExchangeReader(path: exchanges, skipInvalid: skipInvalid, fields: matcher.needsText ? .all : .withoutText)
                 while let e = try reader.next() { matcher.observe(exchange: e) }
             }
         } catch {

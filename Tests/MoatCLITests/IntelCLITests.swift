@@ -82,6 +82,36 @@ struct IntelCLITests {
         #expect(outputs[0] == outputs[1])
     }
 
+    @Test func anImportedBundleMatchesTheCampaignsAccountsWithTheGroupsKey() throws {
+        let dir = try Self.scenario()
+        let key = String(repeating: "3c", count: 32)
+        let env = ["MOAT_INTEL_KEY": key, "MOAT_INTEL_KEY_ID": "cli-group", "CLI_GROUP_KEY": key]
+        let bundle = dir.appendingPathComponent("bundle.json"), store = dir.appendingPathComponent("lab-b.sqlite")
+        let report = dir.appendingPathComponent("report.json")
+        let export = try MoatBinary.run(["intel", "export", "--report", report.path, "--tlp", "amber", "--org", "CLI Lab", "--out", bundle.path],
+                                        environment: env)
+        #expect(export.status == 0, "\(export.stderr)")
+        let asOf = try #require((try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])?["summary"] as? [String: Any])["last_ts"] as! String
+        let imported = try MoatBinary.run(["intel", "import", bundle.path, "--source", "cli test", "--store", store.path, "--as-of", asOf])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.contains("new"))
+        let config = dir.appendingPathComponent("intel.yaml")
+        try Data("trust_groups: [{id: g, key_id: cli-group, key_env: CLI_GROUP_KEY}]\n".utf8).write(to: config)
+        let match = try MoatBinary.run(["intel", "match", "--store", store.path, "--config", config.path, "--accounts",
+                                        dir.appendingPathComponent("accounts.jsonl").path, "--as-of", asOf, "--json"], environment: env)
+        #expect(match.status == 0, "\(match.stderr)")
+        let matches = match.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let keyed = Set(matches.filter { $0["kind"] as? String == "keyed:account-id" }.compactMap { $0["account_id"] as? String })
+        let campaigns = (try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])?["campaigns"] as? [[String: Any]] ?? []
+        let members = Set(campaigns.flatMap { $0["accounts"] as? [String] ?? [] })
+        #expect(!members.isEmpty)
+        #expect(keyed == members, "sign-up data alone: every campaign account, and no other, by its keyed id")
+        let noKey = try MoatBinary.run(["intel", "match", "--store", store.path, "--accounts", dir.appendingPathComponent("accounts.jsonl").path,
+                                        "--as-of", asOf, "--json"])
+        #expect(noKey.stderr.contains("no key for key id(s) cli-group"))
+        #expect(!noKey.stdout.contains("keyed:account-id"))
+    }
+
     @Test("bad input gets one clear line, never a crash",
           arguments: [
             (["--tlp", "purple"], "purple"),

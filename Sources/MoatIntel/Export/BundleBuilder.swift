@@ -278,7 +278,7 @@ public struct BundleBuilder {
         guard let digest, let uses = digest.uses[campaign] else { return [] }
         var out: [(ExchangeDigest.Value, ExchangeDigest.Use)] = []
         for (v, use) in uses where select(v) && use.accounts.count >= minAccounts {
-            if settings.limits.rareEnough(others: digest.others(v), population: digest.otherAccounts.count) {
+            if settings.limits.preciseEnough(campaignUsers: use.accounts.count, others: digest.others(v)) {
                 out.append((v, use))
             } else {
                 summary.withheldCommon += 1
@@ -425,7 +425,6 @@ public struct BundleBuilder {
         let flagged = Set(report.accounts.map(\.accountID))
         var payments: [String: Set<String>] = [:], domains: [String: Set<String>] = [:]
         var otherPayments: [String: Int] = [:], otherDomains: [String: Int] = [:]
-        var others = 0
         for a in accounts {
             let p = a.paymentFingerprint.flatMap { $0.isEmpty ? nil : $0 }
             let d = a.emailDomain.flatMap { $0.isEmpty ? nil : $0.lowercased() }
@@ -433,7 +432,6 @@ public struct BundleBuilder {
                 if let p { payments[p, default: []].insert(a.accountID) }
                 if let d { domains[d, default: []].insert(a.accountID) }
             } else if !flagged.contains(a.accountID) {
-                others += 1
                 if let p { otherPayments[p, default: 0] += 1 }
                 if let d { otherDomains[d, default: 0] += 1 }
             }
@@ -443,7 +441,7 @@ public struct BundleBuilder {
         func signup(_ values: [String: Set<String>], _ otherUse: [String: Int]) -> [(String, ExchangeDigest.Use?, Double?)] {
             var kept: [(String, ExchangeDigest.Use?, Double?)] = []
             for (v, holders) in values.sorted(by: { ($0.value.count, $1.key) > ($1.value.count, $0.key) }) {
-                if !accounts.isEmpty, !l.rareEnough(others: otherUse[v] ?? 0, population: others) {
+                if !accounts.isEmpty, !l.preciseEnough(campaignUsers: holders.count, others: otherUse[v] ?? 0) {
                     summary.withheldCommon += 1
                     continue
                 }

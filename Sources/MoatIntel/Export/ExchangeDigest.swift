@@ -57,7 +57,7 @@ public struct ExchangeDigest: Sendable {
     /// Ordinary accounts seen in pass 2.
     public private(set) var otherAccounts: Set<String> = []
     /// Bounds the memory of pass 2: past this many accounts a value is simply common.
-    public var otherAccountsCap = 64
+    public var otherAccountsCap = 4096
     /// Whether pass 2 needs the text of system prompts (only when campaigns used any).
     public var needsSystemPromptsInPassTwo: Bool { candidates.contains { if case .systemPrompt = $0 { return true } else { return false } } }
     private var candidates: Set<Value> = []

@@ -67,12 +67,12 @@ public struct ExportSettings: Sendable {
 
 /// The tunables of an export, in one place.
 public struct ExportLimits: Sendable, Equatable {
-    /// A value in the exchange log is shared only if at least this many of the campaign's accounts used it.
+    /// A value in the exchange log is shared only if at least this many of the campaign's accounts used it,
     public var minCampaignAccounts = 2
-    /// ...and no more than this many ordinary accounts (outside every campaign and verdict) did,
-    public var maxOtherAccounts = 2
-    /// ...nor more than this share of them (whichever is larger).
-    public var maxOtherShare = 0.002
+    /// ...and, of all the accounts that used it, at least this share were the campaign's: on our own
+    /// traffic the indicator would have been this precise. Ordinary accounts (outside every campaign and
+    /// verdict) that used it too are the ones a peer would wrongly match.
+    public var minPrecision = 0.95
     /// Clear indicators per kind and campaign, most widely used first.
     public var maxClearValuesPerKind = 50
     /// Keyed identifiers per kind and campaign, most active first.
@@ -88,8 +88,9 @@ public struct ExportLimits: Sendable, Equatable {
 
     public init() {}
 
-    /// Whether `others` ordinary accounts (of `population`) is few enough to share a value.
-    func rareEnough(others: Int, population: Int) -> Bool {
-        others <= max(maxOtherAccounts, Int((maxOtherShare * Double(population)).rounded(.down)))
+    /// Whether a value used by `campaignUsers` of the campaign's accounts and `others` ordinary accounts is
+    /// precise enough to share.
+    func preciseEnough(campaignUsers: Int, others: Int) -> Bool {
+        others == 0 || Double(campaignUsers) >= minPrecision * Double(campaignUsers + others)
     }
 }

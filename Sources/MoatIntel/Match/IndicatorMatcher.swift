@@ -112,6 +112,9 @@ public struct IndicatorMatcher: Sendable {
     var matchedAccounts: [Int: Set<String>] = [:]
     var observedAccounts: Set<String> = []
     var accountHashCache: [String: [ObservedObject]] = [:]
+    /// Keyed hashes of client addresses, cached (bounded: cleared past `ipCacheLimit` addresses).
+    var ipHashCache: [String: [ObservedObject]] = [:]
+    static let ipCacheLimit = 200_000
 
     public init(indicators: [ReceivedIndicator], keys: KeyRing = KeyRing(), config: MatchConfig = MatchConfig()) {
         self.indicators = indicators
@@ -131,7 +134,7 @@ public struct IndicatorMatcher: Sendable {
                         for t in conj where t.objectType == MoatExtension.keyedHashType && t.path == "key_id" {
                             for v in t.values { keyIDs.insert(v.text) }
                         }
-                        if conj.contains(where: { $0.objectType == MoatExtension.fingerprintType }) { needsSystemPromptHash = true }
+                        if Self.needsSystemPrompt(conj) { needsSystemPromptHash = true }
                         index(conj, slot: slot)
                     }
                 }
@@ -140,6 +143,17 @@ public struct IndicatorMatcher: Sendable {
             alternatives.append(alts)
         }
         neededKeys = keyIDs.sorted().compactMap { keys[$0] }
+    }
+
+    /// Whether exchanges must be read with their text: only indicators on system prompts (SHA-256 of the
+    /// text) need it; everything else matches on metadata (`ExchangeReader.Fields.withoutText`).
+    public var needsText: Bool { needsSystemPromptHash }
+
+    static func needsSystemPrompt(_ conj: [STIXPattern.Test]) -> Bool {
+        let fingerprint = conj.filter { $0.objectType == MoatExtension.fingerprintType }
+        guard !fingerprint.isEmpty else { return false }
+        let kinds = fingerprint.filter { $0.path == "kind" && !$0.negated && ($0.op == .equal || $0.op == .in) }
+        return kinds.isEmpty || kinds.contains { $0.values.contains(.string(FingerprintKind.systemPrompt.rawValue)) }
     }
 
     /// Indicators Moat cannot evaluate, with why.
@@ -225,9 +239,14 @@ public struct IndicatorMatcher: Sendable {
             objects.append(ObservedObject(type: ip.isIPv4 ? "ipv4-addr" : "ipv6-addr", properties: [("value", .ip(ip))]))
             props.append(("src_ref.value", .ip(ip)))
             objects.append(ObservedObject(type: MoatExtension.identifierType, properties: [("kind", .string(IdentifierKind.ipAddress.rawValue)), ("value", .ip(ip))]))
-            for key in neededKeys {
-                if let h = key.hash(.ipAddress, text) {
-                    objects.append(keyed(.ipAddress, key, h))
+            if !neededKeys.isEmpty {
+                if let cached = ipHashCache[text] {
+                    objects += cached
+                } else {
+                    let hashed = neededKeys.compactMap { key in key.hash(.ipAddress, text).map { keyed(.ipAddress, key, $0) } }
+                    if ipHashCache.count >= Self.ipCacheLimit { ipHashCache.removeAll(keepingCapacity: true) }
+                    ipHashCache[text] = hashed
+                    objects += hashed
                 }
             }
         }
