@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "MoatStore", targets: ["MoatStore"]),
         .library(name: "MoatGateway", targets: ["MoatGateway"]),
         .library(name: "MoatReport", targets: ["MoatReport"]),
+        .library(name: "MoatIntel", targets: ["MoatIntel"]),
+        .library(name: "MoatTAXII", targets: ["MoatTAXII"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -63,10 +65,28 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Shared intelligence, pure: STIX 2.1 objects, TLP, keyed hashes, bundles from reports, the matcher.
+        .target(name: "MoatIntel", dependencies: ["MoatCore", .product(name: "Crypto", package: "swift-crypto")]),
+        // The TAXII 2.1 server and client over the store, on Hummingbird.
+        .target(
+            name: "MoatTAXII",
+            dependencies: [
+                "MoatCore", "MoatIntel", "MoatStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "moat",
             dependencies: [
                 "MoatCore", "MoatDetect", "MoatSimulate", "MoatEvaluate", "MoatStore", "MoatGateway", "MoatReport",
+                "MoatIntel", "MoatTAXII",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,6 +111,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MoatCLITests", dependencies: ["MoatCore"]),
+        .testTarget(name: "MoatIntelTests", dependencies: ["MoatIntel", "MoatCore"]),
+        .testTarget(
+            name: "MoatTAXIITests",
+            dependencies: [
+                "MoatTAXII", "MoatIntel", "MoatStore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

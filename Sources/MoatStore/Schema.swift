@@ -66,6 +66,7 @@ enum Schema {
                 );
                 """)
         }
+        registerIntel(&m)
         return m
     }
 }

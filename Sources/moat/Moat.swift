@@ -10,7 +10,8 @@ struct Moat: AsyncParsableCommand {
             It replays exchange logs (`moat detect`), simulates realistic traffic with known truth \
             (`moat simulate`) and scores reports against that truth (`moat evaluate`).
             """,
-        subcommands: [DemoCommand.self, SimulateCommand.self, DetectCommand.self, EvaluateCommand.self, ReportCommand.self, ServeCommand.self, ReplayCommand.self,
-                      KeysCommand.self, AccountsCommand.self, ExportCommand.self, MockUpstreamCommand.self]
+        subcommands: [DemoCommand.self, SimulateCommand.self, DetectCommand.self, EvaluateCommand.self, ReportCommand.self,
+                      ServeCommand.self, ReplayCommand.self, KeysCommand.self, AccountsCommand.self, ExportCommand.self,
+                      MockUpstreamCommand.self, IntelCommand.self]
     )
 }

@@ -63,7 +63,7 @@ enum MoatBinary {
     /// Runs `moat` with `arguments` and waits. Output goes through temporary files, so a large output
     /// cannot fill a pipe and block the child.
     static func run(_ arguments: [String], stdin: URL? = nil,
-                    currentDirectory: URL? = nil) throws -> Output {
+                    currentDirectory: URL? = nil, environment: [String: String] = [:]) throws -> Output {
         let fm = FileManager.default
         let scratch = fm.temporaryDirectory.appendingPathComponent("moat-cli-\(UUID().uuidString)")
         try fm.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -82,6 +82,9 @@ enum MoatBinary {
         process.standardError = err
         if let stdin { process.standardInput = try FileHandle(forReadingFrom: stdin) }
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         try process.run()
         process.waitUntilExit()
         try out.close()
