@@ -11,7 +11,7 @@ extension DetectionConfig {
         "weightTargetedCapability": \.weightTargetedCapability, "weightProxyRotation": \.weightProxyRotation,
         "weightNewAccount": \.weightNewAccount, "weightProgram": \.weightProgram,
         "weightWeakVerification": \.weightWeakVerification, "weightTemplateReuse": \.weightTemplateReuse,
-        "weightSingleShot": \.weightSingleShot, "weightOutputHeavy": \.weightOutputHeavy, "weightModelPivot": \.weightModelPivot, "weightFlood": \.weightFlood,
+        "weightSingleShot": \.weightSingleShot, "weightOutputHeavy": \.weightOutputHeavy, "weightModelPivot": \.weightModelPivot, "weightFlood": \.weightFlood, "weightPeerIndicator": \.weightPeerIndicator,
         "weightRoundTheClock": \.weightRoundTheClock,
         "priorStrength": \.priorStrength, "newAccountDays": \.newAccountDays, "linkGate": \.linkGate, "familyLinkGate": \.familyLinkGate,
         "hardLinkThreshold": \.hardLinkThreshold, "familyHardThreshold": \.familyHardThreshold, "totalLinkThreshold": \.totalLinkThreshold,

@@ -29,6 +29,8 @@ public struct DetectionConfig: Sendable {
     public var weightModelPivot = 1.0
     /// Offered more distinct system prompts or templates than a budget holds (rotating to dodge families).
     public var weightFlood = 1.0
+    /// Matched an indicator a peer shared, times the peer's confidence.
+    public var weightPeerIndicator = 2.0
     /// Active in most hours of the day (an orchestrator never sleeps).
     public var weightRoundTheClock = 0.6
     /// Pseudo-count pulling an account's shares towards the population prior while it has few exchanges.
@@ -52,7 +54,7 @@ public struct DetectionConfig: Sendable {
     /// that most accounts share).
     public var kindWeights: [LinkKind: Double] = [
         .ip: 1.0, .cloudPrefix: 0.6, .payment: 1.0, .emailDomain: 0.8, .signupBurst: 0.7,
-        .clientStack: 0.8, .systemPrompt: 0.6, .template: 0.7, .requestShape: 0.4, .coactivity: 0.8,
+        .clientStack: 0.8, .systemPrompt: 0.6, .template: 0.7, .requestShape: 0.4, .coactivity: 0.8, .peerIndicator: 1.0,
     ]
     /// An exact residential IP is weaker evidence than a hosting one: residential proxy networks route
     /// through real customers' homes, and carrier NAT shares addresses.
@@ -75,14 +77,14 @@ public struct DetectionConfig: Sendable {
     /// A value shared by more accounts than this is common and stops linking.
     public var memberCaps: [LinkKind: Int] = [
         .ip: 128, .cloudPrefix: 128, .payment: 256, .emailDomain: 512, .signupBurst: 512,
-        .clientStack: 1_024, .systemPrompt: 512, .template: 1_024, .requestShape: 512, .coactivity: 4_096,
+        .clientStack: 1_024, .systemPrompt: 512, .template: 1_024, .requestShape: 512, .coactivity: 4_096, .peerIndicator: 512,
     ]
     /// How many distinct values of each kind one account may register. Each kind has its own budget, so an
     /// account that floods one kind (a hundred unique system prompts) still forms links of the others; the
     /// flood itself is counted and scored.
     public var valueBudgets: [LinkKind: Int] = [
         .ip: 48, .cloudPrefix: 48, .payment: 4, .emailDomain: 4, .signupBurst: 2,
-        .clientStack: 8, .systemPrompt: 12, .template: 24, .requestShape: 12, .coactivity: 8,
+        .clientStack: 8, .systemPrompt: 12, .template: 24, .requestShape: 12, .coactivity: 8, .peerIndicator: 16,
     ]
     /// An account that offers more than this many distinct values of one content kind is flooding it.
     public var floodValues = 40
@@ -188,12 +190,14 @@ public struct DetectionConfig: Sendable {
 /// What two accounts can share.
 public enum LinkKind: UInt8, Sendable, CaseIterable, Hashable {
     case ip, cloudPrefix, payment, emailDomain, signupBurst, clientStack, systemPrompt, template, requestShape, coactivity
+    /// An indicator received from a peer (another lab's shared intelligence) that the account matched.
+    case peerIndicator
 
     /// Infrastructure and identity links. Content and timing links (a popular tool, a public benchmark,
     /// office hours) also join unrelated customers, so they only add to a hard link, never replace one.
     public var isHard: Bool {
         switch self {
-        case .ip, .cloudPrefix, .payment, .emailDomain, .signupBurst: return true
+        case .ip, .cloudPrefix, .payment, .emailDomain, .signupBurst, .peerIndicator: return true
         case .clientStack, .systemPrompt, .template, .requestShape, .coactivity: return false
         }
     }
@@ -222,6 +226,7 @@ public enum LinkKind: UInt8, Sendable, CaseIterable, Hashable {
         case .template: return "prompt template"
         case .requestShape: return "request shape"
         case .coactivity: return "synchronized activity"
+        case .peerIndicator: return "peer indicator"
         }
     }
 }

@@ -167,4 +167,44 @@ struct CoordinationTests {
         let found = Set(report.campaigns.flatMap(\.accounts))
         #expect(found.isSuperset(of: members), "found \(found.sorted())")
     }
+
+    /// Accounts that match one indicator a peer shared are linked and flagged sooner, and their reasons name
+    /// the peer; without the peer's indicator the same traffic raises nothing.
+    @Test func peerIndicatorLinksAccountsAndNamesThePeer() {
+        var s = Synthetic()
+        Self.background(&s, accounts: 30, days: 1)
+        let members = (0..<5).map { "pe-\($0)" }
+        for m in members { s.account(m) }
+        for (k, m) in members.enumerated() {
+            for n in 0..<30 {
+                s.exchange(m, at: s.start + Int64(k * 97 + n * 1_800) * 1_000, prompt: Synthetic.tasks[n % 4],
+                           ip: "99.3.\(k).9", thinking: n % 2 == 0, maxTokens: 8_000, output: 1_800)
+            }
+        }
+        #expect(s.run().campaigns.isEmpty, "without the peer's indicator there is no evidence across accounts")
+        var engine = DetectionEngine(config: DetectionConfig(), accounts: s.accounts)
+        for e in s.exchanges.sorted(by: { $0.ts.milliseconds < $1.ts.milliseconds }) {
+            _ = engine.ingest(e)
+            if members.contains(e.accountID) {
+                _ = engine.ingest(peer: PeerEvidence(accountID: e.accountID, indicatorID: "indicator--peer-1", confidence: 0.9,
+                                                     reason: "matched lab-a's indicator of its campaign (confidence 90)", at: e.ts))
+            }
+        }
+        _ = engine.flush()
+        let report = engine.report()
+        let flagged = Set(report.campaigns.flatMap(\.accounts))
+        #expect(flagged == Set(members), "\(report.campaigns.map(\.accounts))")
+        #expect(report.accounts.allSatisfy { $0.reasons.contains { $0.contains("lab-a") } })
+    }
+
+    @Test func familySketchesArePortableAndCompare() throws {
+        let a = TextFamily.sketch(Self.researchPrompts[0]), b = TextFamily.sketch(Self.researchPrompts[1])
+        let other = TextFamily.sketch("You are a friendly travel planner. Suggest itineraries with budgets and maps.")
+        #expect(TextFamily.similarity(a, b) >= 0.4)
+        #expect(TextFamily.similarity(a, other) < 0.3)
+        let decoded = try #require(TextFamily.decode(TextFamily.encode(a)))
+        #expect(decoded == a)
+        #expect(TextFamily.decode("fam1:xyz") == nil)
+    }
 }
+

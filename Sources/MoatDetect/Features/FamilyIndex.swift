@@ -64,6 +64,11 @@ struct FamilyIndex {
         return assigned
     }
 
+    /// The family's portable sketch (`TextFamily`), from the text that founded it.
+    func sketch(_ family: UInt64) -> [UInt64]? {
+        families[family].map { Array($0.signature.prefix(TextFamily.sketchLength)) }
+    }
+
     /// How many distinct texts a family holds, and the least similarity with which one joined it.
     func describe(_ family: UInt64) -> (variants: Int, minSimilarity: Double) {
         guard let f = families[family] else { return (1, 1) }

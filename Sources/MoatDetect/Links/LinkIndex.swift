@@ -26,7 +26,7 @@ struct LinkIndex {
         var networkValues: UInt8 = 0
 
         static let identityKinds: UInt16 = (1 << UInt16(LinkKind.payment.rawValue)) | (1 << UInt16(LinkKind.emailDomain.rawValue))
-            | (1 << UInt16(LinkKind.signupBurst.rawValue))
+            | (1 << UInt16(LinkKind.signupBurst.rawValue)) | (1 << UInt16(LinkKind.peerIndicator.rawValue))
         static let familyKinds: UInt16 = (1 << UInt16(LinkKind.clientStack.rawValue)) | (1 << UInt16(LinkKind.systemPrompt.rawValue))
             | (1 << UInt16(LinkKind.template.rawValue)) | (1 << UInt16(LinkKind.requestShape.rawValue))
 

@@ -59,6 +59,9 @@ struct AccountProfile {
     var lastCells: [(stream: UInt64, cell: Int64)] = []
     /// How the account first came into a group with others, for the analyst.
     var joinReason: String?
+    /// Indicators from peers the account matched: the strongest confidence, and the reasons (bounded).
+    var peerConfidence = 0.0
+    var peerReasons: [String] = []
     var score = 0.0
 
     init(id: String, identity: Account?) {
@@ -203,7 +206,7 @@ struct AccountProfile {
             proxyRotation: rotation, newAccount: isNew, program: program, weakVerification: verification,
             templateReuse: min(1, Double(topTemplateCount >= c.templateMinUses ? topTemplateCount : 0) / (Double(exchanges) + a)),
             singleShot: share(Double(b.openers), prior: 0.5), outputHeavy: share(b.outputHeavy, prior: 0.25),
-            modelPivot: pivot, flood: flood,
+            modelPivot: pivot, flood: flood, peerIndicator: peerConfidence,
             roundTheClock: steady)
     }
 }
@@ -250,6 +253,7 @@ struct ScoreComponents {
     var outputHeavy: Double
     var modelPivot: Double
     var flood: Double
+    var peerIndicator: Double
     var roundTheClock: Double
 
     func score(_ c: DetectionConfig) -> Double {
@@ -267,6 +271,7 @@ struct ScoreComponents {
         z += c.weightOutputHeavy * outputHeavy
         z += c.weightModelPivot * modelPivot
         z += c.weightFlood * flood
+        z += c.weightPeerIndicator * peerIndicator
         z += c.weightRoundTheClock * roundTheClock
         return 1 / (1 + _exp(-z))
     }

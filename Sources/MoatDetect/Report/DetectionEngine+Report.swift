@@ -94,7 +94,10 @@ extension DetectionEngine {
             paymentFingerprints: top(.payment), emailDomains: top(.emailDomain),
             systemPromptHashes: top(.systemPrompt).map { String($0.dropFirst(3).split(separator: " ", maxSplits: 1).first ?? "") },
             promptTemplates: unique(top(.template, 20).map { String($0.split(separator: " ", maxSplits: 1).last ?? "") }, limit: 5),
-            systemPromptFamilies: nonEmpty(top(.systemPrompt).map { String($0.dropFirst(3).split(separator: " ", maxSplits: 1).first ?? "") }),
+            systemPromptFamilies: nonEmpty(top(.systemPrompt).compactMap { label in
+                let id = UInt64(label.dropFirst(3).split(separator: " ", maxSplits: 1).first ?? "", radix: 16) ?? 0
+                return families.sketch(id).map(TextFamily.encode)
+            }),
             promptFamilies: nonEmpty(unique(top(.template, 20).map { String($0.dropFirst(4).split(separator: " ", maxSplits: 1).first ?? "") }, limit: 10)),
             requestShapes: nonEmpty(top(.requestShape, 5)))
 
@@ -208,6 +211,7 @@ extension DetectionEngine {
             out.append("rotates through \(p.prefixCount) network prefixes over \(p.activeDays) active days")
         }
         if let h = p.fastestModelSwitchHours, h <= 24 { out.append("moved to a newly released model \(fmt(h)) hours after it appeared") }
+        out += p.peerReasons
         return out
     }
 }
