@@ -7,7 +7,7 @@ public struct AcceptanceBars: Sendable, Equatable {
     public var minPurity: Double
     public var maxTimeToDetectHours: Double
 
-    public init(minAccountRecall: Double = 0.99, maxBenignFalsePositiveRate: Double = 0.0005,
+    public init(minAccountRecall: Double = 0.99, maxBenignFalsePositiveRate: Double = 0.0001,
                 maxLeakage: Double = 0.05, minCompleteness: Double = 0.95, minPurity: Double = 0.95,
                 maxTimeToDetectHours: Double = 24) {
         self.minAccountRecall = minAccountRecall

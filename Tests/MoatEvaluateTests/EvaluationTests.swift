@@ -360,7 +360,7 @@ private let normalLog = log([
 @Test func barsThresholdsAreTheAgreedOnes() {
     let b = AcceptanceBars.standard
     #expect(b.minAccountRecall == 0.99)
-    #expect(b.maxBenignFalsePositiveRate == 0.0005)
+    #expect(b.maxBenignFalsePositiveRate == 0.0001)
     #expect(b.maxLeakage == 0.05)
     #expect(b.minCompleteness == 0.95)
     #expect(b.minPurity == 0.95)
