@@ -129,12 +129,14 @@ struct GatewayOutcomeTests {
 
     @Test("an upstream that goes silent mid-stream: logged as timeout", arguments: API.allCases)
     func upstreamTimesOutMidStream(api: API) async throws {
-        try await GatewayHarness.with(configure: { $0.upstreamTimeoutSeconds = 0.3 }) { h in
+        // The first event comes at once, the next after 5 s; the timeout (1.5 s) is long enough that a
+        // loaded machine (the whole suite runs in parallel) still sees the first event before it.
+        try await GatewayHarness.with(configure: { $0.upstreamTimeoutSeconds = 1.5 }) { h in
             let prompt = "silent \(api.rawValue) \(UUID().uuidString.prefix(8))"
             let port = h.port, key = h.key.secret
             let received = try await RawClient.onThread {
                 let c = try RawClient(port: port)
-                try c.request(path: api.path, headers: api.headers(key: key, extra: [("x-mock-chunk-delay-ms", "2000")]),
+                try c.request(path: api.path, headers: api.headers(key: key, extra: [("x-mock-chunk-delay-ms", "5000")]),
                               body: api.body(prompt))
                 let r = c.read { _ in false }
                 c.close()
