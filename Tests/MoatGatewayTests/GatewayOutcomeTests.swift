@@ -84,9 +84,10 @@ struct GatewayOutcomeTests {
                 #expect(e.response?.isEmpty == false)
             }
             #expect(await h.gateway.enforcer.ingestedFromJournal >= 1, "it reached live detection")
-            // The reservation (900 output tokens of 1,000 a minute) was settled with what was used: another
-            // request reserving 900 is admitted.
-            let next = try await h.send(api.path, String(decoding: api.body("after \(prompt)", stream: false, maxTokens: 900), as: UTF8.self))
+            // The reservation (900 output tokens of 1,000 a minute) was settled with what was used (a few
+            // hundred at most): another request reserving 700 is admitted. Left unsettled, at most 100 plus
+            // the refill of a few seconds would be free, and it would be refused.
+            let next = try await h.send(api.path, String(decoding: api.body("after \(prompt)", stream: false, maxTokens: 700), as: UTF8.self))
             #expect(next.status == 200, "\(next.body)")
         }
     }

@@ -192,8 +192,15 @@ public final class Gateway: Sendable {
     public func waitUntilLogged(timeout: Duration = .seconds(10)) async -> Bool {
         await drainLoops()
         let log = self.log
-        let stored = (try? await offLoop { log.ingester.waitUntilIngested(timeout: timeout) }) ?? false
         let deadline = ContinuousClock.now + timeout
+        // Polled, not waited for on a thread-pool thread: key lookups and the admin API's store reads
+        // share that pool, and a blocked thread would hold them up.
+        let target = log.journal.end
+        var stored = log.ingester.waitUntilIngested(target, timeout: .zero)
+        while !stored, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+            stored = log.ingester.waitUntilIngested(target, timeout: .zero)
+        }
         while await enforcer.ingestedFromJournal < log.journal.appended, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
