@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
     targets: [
         // Pure Swift, no networking: contract types, the engine, the simulator, the scorer.
@@ -47,13 +49,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // The inline gateway and the deterministic mock upstream, on Hummingbird.
+        // The inline gateway, on Hummingbird's server with its own NIO pipeline and upstream client.
         .target(
             name: "MoatGateway",
             dependencies: [
                 "MoatCore", "MoatDetect", "MoatStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,11 +86,20 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Test doubles and tools, outside the production modules: the deterministic mock upstream.
+        .target(
+            name: "MoatTesting",
+            dependencies: [
+                "MoatCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "moat",
             dependencies: [
                 "MoatCore", "MoatDetect", "MoatSimulate", "MoatEvaluate", "MoatStore", "MoatGateway", "MoatReport",
-                "MoatIntel", "MoatTAXII",
+                "MoatIntel", "MoatTAXII", "MoatTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -104,10 +117,14 @@ let package = Package(
         .testTarget(
             name: "MoatGatewayTests",
             dependencies: [
-                "MoatGateway", "MoatStore", "MoatSimulate", "MoatDetect",
+                "MoatGateway", "MoatStore", "MoatSimulate", "MoatDetect", "MoatTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "MoatCLITests", dependencies: ["MoatCore"]),

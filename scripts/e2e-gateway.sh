@@ -12,7 +12,7 @@ moat="${MOAT_BIN:-.build/release/moat}"
 dir="out/e2e-$scenario-$seed"
 mkdir -p "$dir"
 [ -f "$dir/exchanges.jsonl" ] || "$moat" simulate --scenario "$scenario" --seed "$seed" --out "$dir" >/dev/null
-rm -f "$dir/moat.sqlite"*
+rm -rf "$dir/moat.sqlite"*
 "$moat" accounts import "$dir/accounts.jsonl" --store "$dir/moat.sqlite" >/dev/null
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -24,12 +24,12 @@ store: $dir/moat.sqlite
 upstreams:
   openai: {url: "http://127.0.0.1:$mock_port"}
   anthropic: {url: "http://127.0.0.1:$mock_port"}
-trust_forwarded_for: true
+trusted_proxies: [127.0.0.1/32]   # moat replay speaks for the recorded clients
 tls_fingerprint_header: x-ja4
 asn_header: x-client-asn
 asn_org_header: x-client-asn-org
 country_header: x-client-country
-event_time_header: x-moat-event-time
+replay: {event_time_header: x-moat-event-time, max_age_days: 3650}
 detection_reorder_seconds: 120
 limits:
   default_tier: open

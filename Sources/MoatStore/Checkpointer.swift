@@ -37,6 +37,7 @@ final class Checkpointer: @unchecked Sendable {
     /// Notes `bytes` more written to the WAL; checkpoints in the background when due.
     func wrote(bytes: Int) {
         queue.async { [self] in
+            BackgroundPriority.lowerCurrentThread()
             pending += bytes
             guard pending >= Self.threshold else { return }
             pending = 0

@@ -24,10 +24,19 @@ public struct AuditEntry: Sendable, Equatable, Codable {
 extension MoatStore {
     /// Appends an entry to the audit trail (append-only).
     public func appendAudit(_ entry: AuditEntry) throws {
-        let reasons = String(decoding: try JSONEncoder().encode(entry.reasons), as: UTF8.self)
+        try appendAudit([entry])
+    }
+
+    /// Appends entries to the audit trail in one transaction.
+    public func appendAudit(_ entries: [AuditEntry]) throws {
+        guard !entries.isEmpty else { return }
+        let encoder = JSONEncoder()
+        let reasons = try entries.map { String(decoding: try encoder.encode($0.reasons), as: UTF8.self) }
         try pool.write { db in
-            try db.execute(sql: "INSERT INTO audit (at, actor, action, subject, reasons) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [entry.at.storeValue, entry.actor, entry.action, entry.subject, reasons])
+            let statement = try db.cachedStatement(sql: "INSERT INTO audit (at, actor, action, subject, reasons) VALUES (?, ?, ?, ?, ?)")
+            for (entry, reasons) in zip(entries, reasons) {
+                try statement.execute(arguments: [entry.at.storeValue, entry.actor, entry.action, entry.subject, reasons])
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import MoatCore
 
@@ -29,18 +30,50 @@ extension MoatStore {
     /// Hands each stored exchange to `body` as its contract JSON line (no newline), in `ts` order
     /// (ties in append order), from `since` on (inclusive) when given. Reads one consistent snapshot;
     /// appends made meanwhile are not seen.
+    ///
+    /// Exchanges still in the journal count as stored: with no gateway running (after a crash, say) they
+    /// are ingested into the log first; while a gateway runs, the journal's tail that its ingester has not
+    /// reached yet is merged in.
     public func exportExchanges(since: Timestamp? = nil, _ body: (String) throws -> Void) throws {
-        try pool.read { db in
-            let lines: RowCursor
-            if let since {
-                lines = try Row.fetchCursor(db, sql: "SELECT line FROM exchanges WHERE ts_ms >= ? ORDER BY ts_ms, rowid",
-                                            arguments: [since.milliseconds])
-            } else {
-                lines = try Row.fetchCursor(db, sql: "SELECT line FROM exchanges ORDER BY ts_ms, rowid")
+        let directory = journalDirectory
+        guard FileManager.default.fileExists(atPath: directory) else {
+            return try pool.read { db in try Self.export(db, since: since, tail: [], body) }
+        }
+        if try withIdleJournal({ try ingestJournal() }) {
+            return try pool.read { db in try Self.export(db, since: since, tail: [], body) }
+        }
+        for _ in 0..<50 {
+            let done = try pool.read { db -> Bool in
+                guard let tail = try Self.journalTail(db, directory: directory, since: since) else { return false }
+                try Self.export(db, since: since, tail: tail, body)
+                return true
             }
-            while let row = try lines.next() {
-                try body(row[0])
+            if done { return }
+        }
+        throw MoatStoreError("export: the gateway's journal kept moving under the reader; try again")
+    }
+
+    /// The log's rows merged with `tail` (sorted by time), in time order; on equal times the log first.
+    static func export(_ db: Database, since: Timestamp?, tail: [(Int64, String)], _ body: (String) throws -> Void) throws {
+        let rows: RowCursor
+        if let since {
+            rows = try Row.fetchCursor(db, sql: "SELECT ts_ms, line FROM exchanges WHERE ts_ms >= ? ORDER BY ts_ms, rowid",
+                                       arguments: [since.milliseconds])
+        } else {
+            rows = try Row.fetchCursor(db, sql: "SELECT ts_ms, line FROM exchanges ORDER BY ts_ms, rowid")
+        }
+        var t = 0
+        while let row = try rows.next() {
+            let ts: Int64 = row[0]
+            while t < tail.count, tail[t].0 < ts {
+                try body(tail[t].1)
+                t += 1
             }
+            try body(row[1])
+        }
+        while t < tail.count {
+            try body(tail[t].1)
+            t += 1
         }
     }
 }

@@ -62,11 +62,22 @@ extension MoatStore {
     /// The key whose secret is `secret`, found by the secret's SHA-256; revoked keys are returned with
     /// `revokedAt` set. Nil when no key has that secret.
     public func key(secret: String) throws -> APIKeyRecord? {
-        let digest = Self.hash(secret: secret)
+        try key(sha256Hex: Self.hash(secret: secret))
+    }
+
+    /// The key whose secret's SHA-256 (lowercase hex) is `digest`; nil when none.
+    public func key(sha256Hex digest: String) throws -> APIKeyRecord? {
         // One statement, atomic on its own: no need for the explicit transaction of `read`.
-        return try pool.unsafeRead { db in
+        try pool.unsafeRead { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.keyColumns) FROM api_keys WHERE secret_sha256 = ?"),
                              arguments: [digest]).map(Self.keyRecord)
+        }
+    }
+
+    /// SHA-256 digests (hex) of the keys revoked at or after `since`, for caches to forget.
+    public func revokedKeyDigests(since: Date) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT secret_sha256 FROM api_keys WHERE revoked_at >= ?", arguments: [since.storeValue])
         }
     }
 

@@ -1,18 +1,23 @@
 import Foundation
 import GRDB
 import MoatCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Moat's embedded store: API keys, accounts, the exchange log, the audit trail and operator
 /// overrides, in one SQLite file (no server to set up).
 ///
 /// The file is opened as a GRDB `DatabasePool` in WAL mode: one writer and concurrent readers, so
 /// lookups (keys, overrides) never wait behind log appends. `synchronous = NORMAL`: a transaction is
-/// in the WAL (the operating system's page cache) when its method returns, so it survives the
-/// process being killed, SIGKILL included; only a power loss or kernel crash can lose the last
-/// transactions before a checkpoint. That is the durability the gateway promises: nothing already
-/// answered is lost when the gateway process dies. WAL checkpoints (where the fsyncs are) run on a
-/// background connection, off the append path but for a short pause every 64 MiB of log that keeps
-/// the WAL bounded; see `Checkpointer`.
+/// in the WAL (the operating system's page cache) when its method returns, so it survives the process
+/// being killed; the WAL is synced at checkpoints. Served exchanges reach the store through its journal
+/// (`ExchangeJournal`, durable when written) and are ingested in batches off the request path
+/// (`JournalIngester`), which syncs the store's files (`syncFiles`) before it lets a journal segment
+/// go: a power loss never loses both copies. WAL checkpoints run on a background connection, off the
+/// append path but for a short pause every 64 MiB of log that keeps the WAL bounded; see `Checkpointer`.
 ///
 /// Every method is synchronous (it blocks while SQLite works) and thread-safe; call it from any
 /// thread or task. Dates round-trip
@@ -44,6 +49,17 @@ public final class MoatStore: Sendable {
             checkpointer = try Checkpointer(path: path, writer: pool)
         } catch let error as DatabaseError {
             throw MoatStoreError("cannot open the store \(path): \(error.message ?? error.description)")
+        }
+    }
+
+    /// Flushes the store's file and its WAL to disk: every transaction committed before the call is then
+    /// durable against a power loss.
+    public func syncFiles() {
+        for file in [path, path + "-wal"] {
+            let fd = open(file, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            _ = fdatasync(fd)
+            sysClose(fd)
         }
     }
 

@@ -67,6 +67,18 @@ enum Schema {
                 """)
         }
         registerIntel(&m)
+        m.registerMigration("journal-v1") { db in
+            // How far the exchange journal (`ExchangeJournal`) has been ingested into `exchanges`: updated in
+            // the same transaction as the rows, so recovery resumes exactly there.
+            try db.execute(sql: """
+                CREATE TABLE journal_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    segment INTEGER NOT NULL,
+                    offset INTEGER NOT NULL
+                );
+                INSERT INTO journal_state (id, segment, offset) VALUES (1, 0, 0);
+                """)
+        }
         return m
     }
 }

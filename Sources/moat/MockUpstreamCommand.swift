@@ -2,6 +2,7 @@ import ArgumentParser
 import Hummingbird
 import Logging
 import MoatGateway
+import MoatTesting
 
 struct MockUpstreamCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

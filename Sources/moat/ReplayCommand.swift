@@ -13,9 +13,10 @@ struct ReplayCommand: AsyncParsableCommand {
             the account's key (created through the admin API), its user agent, TLS fingerprint, client address \
             and enrichment headers, and its timestamp in the gateway's `event_time_header`. Counts what the \
             gateway served and refused, per campaign when --labels is given, and writes the gateway's live \
-            detection report. The gateway must be configured with trust_forwarded_for, tls_fingerprint_header \
-            x-ja4, asn_header x-client-asn, asn_org_header x-client-asn-org, country_header x-client-country \
-            and event_time_header x-moat-event-time (see scripts/e2e-gateway.sh).
+            detection report. The gateway must be in replay mode (`replay: {event_time_header: x-moat-event-time}`) \
+            and trust this client as a proxy (`trusted_proxies: [127.0.0.1/32]`), with tls_fingerprint_header \
+            x-ja4, asn_header x-client-asn, asn_org_header x-client-asn-org and country_header x-client-country \
+            (see scripts/e2e-gateway.sh).
             """
     )
 

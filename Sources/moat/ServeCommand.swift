@@ -34,6 +34,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @Option(help: "Seconds in-flight requests get to finish on SIGTERM/SIGINT; then they end (logged as cancelled).")
+    var shutdownGrace: Double = 30
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must not be negative") }
+    }
+
     func run() async throws {
         if !noEventLoopTasks { GatewayRuntime.runTasksOnEventLoops() }
         var settings = try config.map { try GatewayConfig.load(path: $0) } ?? GatewayConfig()
@@ -52,6 +60,6 @@ struct ServeCommand: AsyncParsableCommand {
         if settings.admin.resolvedToken() == nil {
             logger.warning("no admin token configured (admin.token or $MOAT_ADMIN_TOKEN): the admin API refuses every request")
         }
-        try await gateway.run()
+        try await gateway.run(shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)))
     }
 }

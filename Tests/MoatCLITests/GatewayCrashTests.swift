@@ -82,6 +82,7 @@ struct GatewayCrashTests {
                 upstreams:
                   openai: {url: "http://127.0.0.1:\(ports[0])"}
                   anthropic: {url: "http://127.0.0.1:\(ports[0])"}
+                forward_headers: [x-mock-latency-ms]
                 limits:
                   default_tier: open
                   tiers:

@@ -98,6 +98,37 @@ enum RawHTTP {
         return reply
     }
 
+    /// Sends one request and reads its (streamed) response until `stop` says so, the server closes, or a
+    /// timeout; then closes the connection (a client hanging up mid-answer). Returns what arrived.
+    static func read(port: Int, path: String, headers: [(String, String)], body: [UInt8], timeout: Int = 10,
+                     until stop: (Reply) -> Bool) throws -> Reply {
+        let fd = socket(AF_INET, streamType, 0)
+        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: timeout, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var address = loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw Failure(description: "connect to port \(port): errno \(errno)") }
+        var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: \(body.count)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        let request = Array((head + "\r\n").utf8) + body
+        let sent = request.withUnsafeBytes { sendBytes(fd, $0.baseAddress, $0.count, sendFlags) }
+        guard sent == request.count else { throw Failure(description: "send: errno \(errno)") }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received.append(contentsOf: buffer[0..<n])
+            if let reply = parse(received), stop(reply) { return reply }
+        }
+        guard let reply = parse(received) else { throw Failure(description: "no response head from port \(port)") }
+        return reply
+    }
+
     /// Parses what arrived so far; nil before the head is complete.
     static func parse(_ bytes: [UInt8]) -> Reply? {
         guard let end = find([13, 10, 13, 10], in: bytes, from: 0) else { return nil }

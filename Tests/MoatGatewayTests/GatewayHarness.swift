@@ -6,6 +6,7 @@ import Logging
 import MoatCore
 import MoatGateway
 import MoatStore
+import MoatTesting
 import NIOCore
 
 /// A gateway on a real loopback port in front of the mock upstream on another, with a fresh store and a key.
@@ -32,6 +33,8 @@ struct GatewayHarness {
         base.admin.port = 0
         base.admin.token = "admin-token"
         base.detectionReorderSeconds = 0
+        // The mock's steering headers pass through the gateway in tests.
+        base.forwardHeaders = ["x-mock-error", "x-mock-latency-ms", "x-mock-chunk-delay-ms", "x-mock-words", "x-mock-break-after"]
         configure(&base)
         let frozen = base
         try await MockUpstream().application(host: "127.0.0.1", port: 0, logger: logger).test(.live) { mock in
@@ -50,6 +53,19 @@ struct GatewayHarness {
             }
             await gateway.shutdown()
         }
+    }
+
+    /// Everything in the log (journal included), once everything logged so far reached the store and detection.
+    func logged() async throws -> [Exchange] {
+        _ = await gateway.waitUntilLogged()
+        var lines: [String] = []
+        try store.exportExchanges { lines.append($0) }
+        return try lines.enumerated().map { try Exchange.decode(line: $1, file: "log", lineNumber: $0 + 1) }
+    }
+
+    /// The logged exchange whose prompt is `prompt`.
+    func logged(prompt: String) async throws -> Exchange? {
+        try await logged().first { $0.prompt == prompt }
     }
 
     struct Reply: Sendable {

@@ -39,34 +39,39 @@ struct GatewayLimitTests {
     @Test func concurrentRequestsNeverExceedTheLimit() async throws {
         let limit = 10
         try await GatewayHarness.with(configure: Self.tight(limit)) { h in
+            let started = ContinuousClock.now
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<60 { group.addTask { try await h.send("/v1/chat/completions", GatewayHarness.openAIBody).status } }
                 var all: [Int] = []
                 for try await s in group { all.append(s) }
                 return all
             }
-            #expect(statuses.filter { $0 == 200 }.count == limit)
-            #expect(statuses.filter { $0 == 429 }.count == 60 - limit)
-            #expect(try h.store.exchangeCount() == limit)
+            // The bucket refills continuously (limit per minute): a slow, loaded run may earn a few more.
+            let elapsed = ContinuousClock.now - started
+            let refilled = Int(Double(elapsed.components.seconds) * Double(limit) / 60)
+            let served = statuses.filter { $0 == 200 }.count
+            #expect(served >= limit && served <= limit + refilled, "\(served) served in \(elapsed)")
+            #expect(statuses.filter { $0 == 429 }.count == 60 - served)
+            #expect(try await h.logged().count == served)
         }
     }
 
     @Test func outputTokensAreReservedThenCorrected() {
         var limiter = RateLimiter()
         let limits = LimitsConfig.Limits(outputTokensPerMinute: 1_000)
-        let subject = RateLimiter.Subject(.account, "a")
-        guard case .admitted(let r, _) = limiter.admit(.init(limits: [(subject, limits)], inputTokens: 10, reservedOutputTokens: 800), now: 0) else {
+        let subjects = RateLimiter.Subjects(account: .init(.init(0), .account, "a", limits))
+        guard case .admitted(let r, _) = limiter.admit(.init(subjects: subjects, inputTokens: 10, reservedOutputTokens: 800), now: 0) else {
             Issue.record("first request refused")
             return
         }
         // 800 reserved: a second request reserving 800 is refused...
-        guard case .limited = limiter.admit(.init(limits: [(subject, limits)], inputTokens: 10, reservedOutputTokens: 800), now: 0) else {
+        guard case .limited = limiter.admit(.init(subjects: subjects, inputTokens: 10, reservedOutputTokens: 800), now: 0) else {
             Issue.record("second request should be limited while 800 tokens are reserved")
             return
         }
         // ...until the first one ends having used only 50.
         limiter.settle(r, inputTokens: 10, outputTokens: 50, now: 0)
-        guard case .admitted = limiter.admit(.init(limits: [(subject, limits)], inputTokens: 10, reservedOutputTokens: 800), now: 0) else {
+        guard case .admitted = limiter.admit(.init(subjects: subjects, inputTokens: 10, reservedOutputTokens: 800), now: 0) else {
             Issue.record("after correction 950 tokens are free")
             return
         }
@@ -74,21 +79,20 @@ struct GatewayLimitTests {
 
     @Test func bucketsRefillWithTheInjectedClock() {
         var limiter = RateLimiter()
-        let subject = RateLimiter.Subject(.key, "k")
-        let limits = LimitsConfig.Limits(requestsPerMinute: 60)
+        let subjects = RateLimiter.Subjects(key: .init(.init(3), .key, "k", LimitsConfig.Limits(requestsPerMinute: 60)))
         for _ in 0..<60 {
-            guard case .admitted = limiter.admit(.init(limits: [(subject, limits)], inputTokens: 1, reservedOutputTokens: 1), now: 100) else {
+            guard case .admitted = limiter.admit(.init(subjects: subjects, inputTokens: 1, reservedOutputTokens: 1), now: 100) else {
                 Issue.record("within the limit")
                 return
             }
         }
-        guard case .limited(_, let kind, let retry, _) = limiter.admit(.init(limits: [(subject, limits)], inputTokens: 1, reservedOutputTokens: 1), now: 100) else {
+        guard case .limited(_, let kind, let retry, _) = limiter.admit(.init(subjects: subjects, inputTokens: 1, reservedOutputTokens: 1), now: 100) else {
             Issue.record("61st request in the same instant must be limited")
             return
         }
         #expect(kind == .requests)
         #expect(abs(retry - 1) < 0.01)
-        guard case .admitted = limiter.admit(.init(limits: [(subject, limits)], inputTokens: 1, reservedOutputTokens: 1), now: 101) else {
+        guard case .admitted = limiter.admit(.init(subjects: subjects, inputTokens: 1, reservedOutputTokens: 1), now: 101) else {
             Issue.record("one second later one request is available")
             return
         }
@@ -96,11 +100,10 @@ struct GatewayLimitTests {
 
     @Test func dailyCapDoesNotOvershoot() {
         var limiter = RateLimiter()
-        let subject = RateLimiter.Subject(.org, "o")
-        let limits = LimitsConfig.Limits(tokensPerDay: 1_000)
+        let subjects = RateLimiter.Subjects(org: .init(.init(1), .org, "o", LimitsConfig.Limits(tokensPerDay: 1_000)))
         var admitted = 0
         for _ in 0..<20 {
-            if case .admitted = limiter.admit(.init(limits: [(subject, limits)], inputTokens: 100, reservedOutputTokens: 100), now: 50) {
+            if case .admitted = limiter.admit(.init(subjects: subjects, inputTokens: 100, reservedOutputTokens: 100), now: 50) {
                 admitted += 1
             }
         }
@@ -108,5 +111,30 @@ struct GatewayLimitTests {
         #expect(RateLimiter.goDuration(360) == "6m0s")
         #expect(RateLimiter.goDuration(1.5) == "1.5s")
         #expect(RateLimiter.goDuration(0.02) == "20ms")
+    }
+}
+
+extension GatewayLimitTests {
+    /// Subjects are interned once; the limiter's tables grow with new subjects only, and a request charges
+    /// each of its (up to three) subjects.
+    @Test func internedSubjectsKeepTheirBucketsApart() {
+        let table = SubjectTable()
+        let a = table.id(.account, "a"), b = table.id(.account, "b")
+        #expect(table.id(.account, "a") == a)
+        #expect(a != b)
+        #expect(table.id(.key, "a") != a, "scopes do not share ids")
+        var limiter = RateLimiter()
+        let limits = LimitsConfig.Limits(requestsPerMinute: 1)
+        let onA = RateLimiter.Request(subjects: .init(account: .init(a, .account, "a", limits)), inputTokens: 1, reservedOutputTokens: 1)
+        let onB = RateLimiter.Request(subjects: .init(account: .init(b, .account, "b", limits)), inputTokens: 1, reservedOutputTokens: 1)
+        guard case .admitted = limiter.admit(onA, now: 0), case .admitted = limiter.admit(onB, now: 0) else {
+            Issue.record("each account has its own bucket")
+            return
+        }
+        guard case .limited(let subject, _, _, _) = limiter.admit(onA, now: 0) else {
+            Issue.record("a's bucket is empty")
+            return
+        }
+        #expect(subject.name == "a")
     }
 }

@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import MoatGateway
+import MoatTesting
 import Testing
 
 @Suite("Mock upstream")

@@ -95,6 +95,7 @@ store: "$store"
 upstreams:
   openai: {url: "http://127.0.0.1:$upstream_port"}
   anthropic: {url: "http://127.0.0.1:$upstream_port"}
+forward_headers: [x-mock-error, x-mock-latency-ms]
 limits:
   default_tier: standard
   tiers:

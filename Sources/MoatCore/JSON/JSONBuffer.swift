@@ -109,18 +109,50 @@ public struct JSONBuffer: Sendable {
 
     public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for c in s.utf8 {
+        let fast: Void? = s.utf8.withContiguousStorageIfAvailable { appendEscaped($0, to: &out) }
+        if fast == nil {
+            var copy = s
+            copy.withUTF8 { appendEscaped($0, to: &out) }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends UTF-8 text with JSON escapes: runs that need none are copied whole, found 8 bytes at a time.
+    static func appendEscaped(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard let base = text.baseAddress else { return }
+        let n = text.count
+        out.reserveCapacity(out.count + n + 2)
+        var i = 0
+        var run = 0
+        while i < n {
+            while i &+ 8 <= n, needsEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) == 0 { i &+= 8 }
+            guard i < n else { break }
+            let c = base[i]
+            guard c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 else {
+                i += 1
+                continue
+            }
+            if run < i { out.append(contentsOf: UnsafeBufferPointer(start: base + run, count: i - run)) }
             switch c {
-            case UInt8(ascii: "\""): out.append(92); out.append(c)
-            case UInt8(ascii: "\\"): out.append(92); out.append(c)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(92); out.append(c)
             case 10: out.append(92); out.append(UInt8(ascii: "n"))
             case 13: out.append(92); out.append(UInt8(ascii: "r"))
             case 9: out.append(92); out.append(UInt8(ascii: "t"))
-            case 0..<0x20:
+            default:
                 out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(c >> 4)], hex[Int(c & 15)]])
-            default: out.append(c)
             }
+            i += 1
+            run = i
         }
-        out.append(UInt8(ascii: "\""))
+        if run < n { out.append(contentsOf: UnsafeBufferPointer(start: base + run, count: n - run)) }
+    }
+
+    /// Nonzero when one of the 8 bytes of `w` may be `"`, a backslash or a control character (a few false
+    /// alarms are fine: the byte loop looks again).
+    @inline(__always)
+    static func needsEscape(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+        let q = w ^ 0x2222_2222_2222_2222, b = w ^ 0x5C5C_5C5C_5C5C_5C5C
+        return (((q &- ones) & ~q) | ((b &- ones) & ~b) | ((w &- 0x2020_2020_2020_2020) & ~w)) & high
     }
 }

@@ -6,11 +6,11 @@ import Darwin
 
 /// A problem found by `JSONScanner`. `field` is set when the problem belongs to a known field's value
 /// (wrong type, bad range, invalid UTF-8); pure syntax errors leave it nil.
-struct JSONError: Error, Sendable {
-    var field: StaticString?
-    var message: String
+package struct JSONError: Error, Sendable {
+    package var field: StaticString?
+    package var message: String
 
-    init(_ message: String, field: StaticString? = nil) {
+    package init(_ message: String, field: StaticString? = nil) {
         self.message = message
         self.field = field
     }
@@ -21,15 +21,15 @@ struct JSONError: Error, Sendable {
 }
 
 /// The raw bytes of a JSON string as they appear between the quotes.
-struct JSONStringSpan {
+package struct JSONStringSpan: Sendable {
     /// Offset of the first byte after the opening quote.
-    var start: Int
+    package var start: Int
     /// Offset of the closing quote.
-    var end: Int
+    package var end: Int
     /// The raw bytes contain backslash escapes, so they are not the string's UTF-8 as-is.
-    var hasEscapes: Bool
+    package var hasEscapes: Bool
 
-    var count: Int { end - start }
+    package var count: Int { end - start }
 }
 
 /// A byte-level JSON scanner over one line of input.
@@ -37,15 +37,15 @@ struct JSONStringSpan {
 /// It never builds a `String` unless asked for a value, validates the UTF-8 of every string it passes
 /// over, and never reads outside `base[0..<count]`. It is a cursor: callers drive it through an
 /// object's members (`beginObject`, `readKey`, `endMember`) and read or skip each value.
-struct JSONScanner {
-    let base: UnsafePointer<UInt8>
-    let count: Int
-    var pos: Int = 0
+package struct JSONScanner {
+    package let base: UnsafePointer<UInt8>
+    package let count: Int
+    package var pos: Int = 0
 
     /// Objects and arrays nested deeper than this are rejected (protects the stack in `skipValue`).
     static let maxDepth = 128
 
-    init(base: UnsafePointer<UInt8>, count: Int) {
+    package init(base: UnsafePointer<UInt8>, count: Int) {
         self.base = base
         self.count = max(0, count)
     }
@@ -61,7 +61,7 @@ struct JSONScanner {
 
     /// A syntax error at the current position: "not valid JSON: unexpected end of line" or
     /// "not valid JSON: expected ':' but found character 'x' at column 12".
-    func syntaxError(expected: String? = nil, at i: Int? = nil) -> JSONError {
+    package func syntaxError(expected: String? = nil, at i: Int? = nil) -> JSONError {
         let i = i ?? pos
         let found = describeByte(at: i)
         if let expected {
@@ -73,7 +73,7 @@ struct JSONScanner {
     // MARK: - Whitespace and structure
 
     @inline(__always)
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while pos < count {
             let c = base[pos]
             // space, \t, \n, \r
@@ -82,14 +82,14 @@ struct JSONScanner {
     }
 
     @inline(__always)
-    var atEnd: Bool { pos >= count }
+    package var atEnd: Bool { pos >= count }
 
     @inline(__always)
-    func peek() -> UInt8? { pos < count ? base[pos] : nil }
+    package func peek() -> UInt8? { pos < count ? base[pos] : nil }
 
     /// Consumes `{` and following whitespace. Returns false when the object is empty (`}` consumed too).
     @inline(__always)
-    mutating func beginObject() throws(JSONError) -> Bool {
+    package mutating func beginObject() throws(JSONError) -> Bool {
         guard pos < count, base[pos] == UInt8(ascii: "{") else { throw syntaxError(expected: "'{'") }
         pos += 1
         skipWhitespace()
@@ -102,7 +102,7 @@ struct JSONScanner {
 
     /// Reads `"key"` `:` and the whitespace around it; leaves the cursor on the value.
     @inline(__always)
-    mutating func readKey() throws(JSONError) -> JSONStringSpan {
+    package mutating func readKey() throws(JSONError) -> JSONStringSpan {
         guard pos < count, base[pos] == UInt8(ascii: "\"") else { throw syntaxError(expected: "a key in quotes") }
         let span = try scanString(field: nil)
         skipWhitespace()
@@ -114,7 +114,7 @@ struct JSONScanner {
 
     /// After a member's value: consumes `,` (returns true, more members follow) or `}` (returns false).
     @inline(__always)
-    mutating func endMember() throws(JSONError) -> Bool {
+    package mutating func endMember() throws(JSONError) -> Bool {
         skipWhitespace()
         guard pos < count else { throw syntaxError() }
         let c = base[pos]
@@ -131,7 +131,7 @@ struct JSONScanner {
     }
 
     /// After the top-level value: only whitespace may follow.
-    mutating func expectEnd() throws(JSONError) {
+    package mutating func expectEnd() throws(JSONError) {
         skipWhitespace()
         if pos < count {
             throw JSONError("not valid JSON: unexpected \(describeByte(at: pos)) after the end of the object")
@@ -143,7 +143,7 @@ struct JSONScanner {
     /// Scans a string starting at its opening quote; leaves the cursor after the closing quote.
     /// Validates escapes (including `\u` surrogate pairs), rejects raw control characters and
     /// validates the UTF-8 of the content. `field` names the field in a UTF-8 error.
-    mutating func scanString(field: StaticString?) throws(JSONError) -> JSONStringSpan {
+    package mutating func scanString(field: StaticString?) throws(JSONError) -> JSONStringSpan {
         pos += 1  // opening quote
         let start = pos
         var hasEscapes = false
@@ -289,7 +289,7 @@ struct JSONScanner {
     }
 
     /// The string's value. Bytes were validated by `scanString`, so decoding never repairs anything.
-    func makeString(_ span: JSONStringSpan) -> String {
+    package func makeString(_ span: JSONStringSpan) -> String {
         let n = span.count
         if n <= 0 { return "" }
         if !span.hasEscapes {
@@ -377,7 +377,7 @@ struct JSONScanner {
 
     /// Calls `body` with the string's UTF-8 bytes: the raw slice when there are no escapes, else a
     /// temporary unescaped copy.
-    func withStringBytes<R>(_ span: JSONStringSpan, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    package func withStringBytes<R>(_ span: JSONStringSpan, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         if !span.hasEscapes {
             return body(UnsafeBufferPointer(start: base + span.start, count: max(0, span.count)))
         }
@@ -390,7 +390,7 @@ struct JSONScanner {
     // MARK: - Numbers
 
     /// A JSON number as scanned: sign, up to 19 significant decimal digits and a decimal exponent.
-    struct Number {
+    package struct Number {
         var start: Int
         var end: Int
         var negative: Bool
@@ -405,7 +405,7 @@ struct JSONScanner {
 
     /// Scans a number per the JSON grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
     @inline(__always)
-    mutating func scanNumber() throws(JSONError) -> Number {
+    package mutating func scanNumber() throws(JSONError) -> Number {
         let start = pos
         var n = Number(start: start, end: start, negative: false, mantissa: 0, exponent: 0,
                        isIntegerLiteral: true, truncated: false)
@@ -481,7 +481,7 @@ struct JSONScanner {
     ]
 
     /// The number's value as a correctly rounded Double (nil when it overflows to infinity).
-    func doubleValue(_ n: Number) -> Double? {
+    package func doubleValue(_ n: Number) -> Double? {
         // Clinger's fast path: exact mantissa and exact power of ten give a correctly rounded result.
         if !n.truncated, n.mantissa <= (1 << 53), n.exponent >= -22, n.exponent <= 22 {
             var d = Double(n.mantissa)
@@ -502,7 +502,7 @@ struct JSONScanner {
 
     /// Consumes `true`, `false` or `null` when it is at the cursor; returns false otherwise.
     @inline(__always)
-    mutating func consumeLiteral(_ word: StaticString) -> Bool {
+    package mutating func consumeLiteral(_ word: StaticString) -> Bool {
         let n = word.utf8CodeUnitCount
         guard pos + n <= count else { return false }
         let p = word.utf8Start
@@ -523,7 +523,7 @@ struct JSONScanner {
 
     /// `null` at the cursor: consumes it and returns true.
     @inline(__always)
-    mutating func consumeNull() throws(JSONError) -> Bool {
+    package mutating func consumeNull() throws(JSONError) -> Bool {
         guard pos < count, base[pos] == UInt8(ascii: "n") else { return false }
         guard consumeLiteral("null") else { throw literalError("null") }
         return true
@@ -545,7 +545,7 @@ struct JSONScanner {
 
     /// A string value or nil for `null`.
     @inline(__always)
-    mutating func readString(field: StaticString) throws(JSONError) -> String? {
+    package mutating func readString(field: StaticString) throws(JSONError) -> String? {
         if try consumeNull() { return nil }
         guard pos < count, base[pos] == UInt8(ascii: "\"") else { throw typeError("a string", field) }
         let span = try scanString(field: field)
@@ -554,7 +554,7 @@ struct JSONScanner {
 
     /// Passes over a string value (validating it) without building it. Returns false for `null`.
     @inline(__always)
-    mutating func skipString(field: StaticString) throws(JSONError) -> Bool {
+    package mutating func skipString(field: StaticString) throws(JSONError) -> Bool {
         if try consumeNull() { return false }
         guard pos < count, base[pos] == UInt8(ascii: "\"") else { throw typeError("a string", field) }
         _ = try scanString(field: field)
@@ -575,7 +575,7 @@ struct JSONScanner {
     /// An integer value or nil for `null`. Accepts integral numbers written with a fraction or exponent
     /// (`12.0`, `1e3`); rejects `1.5`.
     @inline(__always)
-    mutating func readInt(field: StaticString, nonNegative: Bool) throws(JSONError) -> Int? {
+    package mutating func readInt(field: StaticString, nonNegative: Bool) throws(JSONError) -> Int? {
         if try consumeNull() { return nil }
         guard pos < count, base[pos] == UInt8(ascii: "-") || base[pos] &- 48 < 10 else {
             throw typeError(nonNegative ? "a non-negative integer" : "an integer", field)
@@ -604,7 +604,7 @@ struct JSONScanner {
 
     /// A number value or nil for `null`.
     @inline(__always)
-    mutating func readDouble(field: StaticString) throws(JSONError) -> Double? {
+    package mutating func readDouble(field: StaticString) throws(JSONError) -> Double? {
         if try consumeNull() { return nil }
         guard pos < count, base[pos] == UInt8(ascii: "-") || base[pos] &- 48 < 10 else {
             throw typeError("a number", field)
@@ -616,7 +616,7 @@ struct JSONScanner {
 
     /// A boolean value or nil for `null`.
     @inline(__always)
-    mutating func readBool(field: StaticString) throws(JSONError) -> Bool? {
+    package mutating func readBool(field: StaticString) throws(JSONError) -> Bool? {
         guard pos < count else { throw syntaxError() }
         switch base[pos] {
         case UInt8(ascii: "t"):
@@ -636,7 +636,7 @@ struct JSONScanner {
     // MARK: - Skipping
 
     /// Passes over any value (validating its syntax and the UTF-8 of its strings).
-    mutating func skipValue(depth: Int = 0) throws(JSONError) {
+    package mutating func skipValue(depth: Int = 0) throws(JSONError) {
         guard pos < count else { throw syntaxError() }
         switch base[pos] {
         case UInt8(ascii: "\""):
@@ -689,7 +689,7 @@ struct JSONScanner {
     /// True when the key's raw bytes equal `name` (keys are compared byte-wise; escaped keys are
     /// unescaped first by the caller).
     @inline(__always)
-    static func equals(_ p: UnsafePointer<UInt8>, _ name: StaticString) -> Bool {
+    package static func equals(_ p: UnsafePointer<UInt8>, _ name: StaticString) -> Bool {
         memcmp(p, name.utf8Start, name.utf8CodeUnitCount) == 0
     }
 

@@ -20,7 +20,8 @@ extension Gateway {
         admin.get("/accounts/{id}") { _, context in
             let id = try context.parameters.require("id")
             let identity = self.accounts.identity(id)
-            let keys = try self.store.keys(account: id)
+            let store = self.store
+            let keys = try await offLoop { try store.keys(account: id) }
             let entry = self.actions.entry(id)
             guard identity != nil || !keys.isEmpty || entry != nil else { throw HTTPError(.notFound, message: "no account \(id)") }
             let org = identity?.orgID ?? keys.first?.org
@@ -39,15 +40,20 @@ extension Gateway {
             guard let entry = self.actions.review(account, approve: decision == "approve") else {
                 throw HTTPError(.notFound, message: "no verdict waiting for review for \(account)")
             }
-            try self.store.appendAudit(AuditEntry(at: Date(), actor: "operator", action: "review-\(decision)",
-                                                  subject: "account:" + account, reasons: entry.reasons))
+            try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "review-\(decision)",
+                                            subject: "account:" + account, reasons: entry.reasons))
             return try self.json(entry)
         }
         admin.get("/audit") { request, _ in
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
-            return try self.json(self.store.audit(limit: limit, subject: request.uri.queryParameters.get("subject")))
+            let subject = request.uri.queryParameters.get("subject").map { String($0) }
+            let store = self.store
+            return try self.json(try await offLoop { try store.audit(limit: limit, subject: subject) })
         }
-        admin.get("/overrides") { _, _ in try self.json(self.store.overrides()) }
+        admin.get("/overrides") { _, _ in
+            let store = self.store
+            return try self.json(try await offLoop { try store.overrides() })
+        }
         admin.post("/overrides") { request, context in
             let body = try await request.decode(as: OverrideRequest.self, context: context)
             guard ["account", "org", "key"].contains(body.scope) else { throw HTTPError(.badRequest, message: "scope is account, org or key") }
@@ -56,37 +62,51 @@ extension Gateway {
             }
             let o = Override(scope: body.scope, subject: body.subject, action: body.action, reason: body.reason ?? "",
                              actor: body.actor ?? "operator", at: Date())
-            try self.store.setOverride(o)
+            let store = self.store
+            try await offLoop { try store.setOverride(o) }
             self.actions.setOverride(o)
-            try self.store.appendAudit(AuditEntry(at: o.at, actor: o.actor, action: "override-\(o.action)",
-                                                  subject: "\(o.scope):\(o.subject)", reasons: [o.reason]))
+            try await self.audit(AuditEntry(at: o.at, actor: o.actor, action: "override-\(o.action)",
+                                            subject: "\(o.scope):\(o.subject)", reasons: [o.reason]))
             return try self.json(o)
         }
         admin.delete("/overrides/{scope}/{subject}") { _, context in
             let scope = try context.parameters.require("scope")
             let subject = try context.parameters.require("subject")
-            guard try self.store.removeOverride(scope: scope, subject: subject) else { throw HTTPError(.notFound) }
+            let store = self.store
+            guard try await offLoop({ try store.removeOverride(scope: scope, subject: subject) }) else { throw HTTPError(.notFound) }
             self.actions.removeOverride(scope: scope, subject: subject)
-            try self.store.appendAudit(AuditEntry(at: Date(), actor: "operator", action: "override-removed",
-                                                  subject: "\(scope):\(subject)", reasons: []))
+            try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "override-removed",
+                                            subject: "\(scope):\(subject)", reasons: []))
             return Response(status: .noContent)
         }
-        admin.get("/keys") { request, _ in try self.json(self.store.keys(account: request.uri.queryParameters.get("account"))) }
+        admin.get("/keys") { request, _ in
+            let account = request.uri.queryParameters.get("account").map { String($0) }
+            let store = self.store
+            return try self.json(try await offLoop { try store.keys(account: account) })
+        }
         admin.post("/keys") { request, context in
             let body = try await request.decode(as: KeyRequest.self, context: context)
-            let created = try self.store.createKey(account: body.account, org: body.org, name: body.name)
-            try self.store.appendAudit(AuditEntry(at: Date(), actor: "operator", action: "key-created",
+            let store = self.store
+            let created = try await offLoop { try store.createKey(account: body.account, org: body.org, name: body.name) }
+            try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "key-created",
                                                   subject: "key:" + created.id, reasons: ["account \(body.account)"]))
             return try self.json(["id": created.id, "secret": created.secret, "account": body.account])
         }
         admin.delete("/keys/{id}") { _, context in
             let id = try context.parameters.require("id")
-            guard try self.store.revokeKey(id: id) else { throw HTTPError(.notFound, message: "no key \(id)") }
+            let store = self.store
+            guard try await offLoop({ try store.revokeKey(id: id) }) else { throw HTTPError(.notFound, message: "no key \(id)") }
             self.keys.invalidate()
-            try self.store.appendAudit(AuditEntry(at: Date(), actor: "operator", action: "key-revoked", subject: "key:" + id, reasons: []))
+            try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "key-revoked", subject: "key:" + id, reasons: []))
             return Response(status: .noContent)
         }
         return router
+    }
+
+    /// Appends to the audit trail off the event loop.
+    func audit(_ entry: AuditEntry) async throws {
+        let store = self.store
+        try await offLoop { try store.appendAudit(entry) }
     }
 
     struct OverrideRequest: Decodable {

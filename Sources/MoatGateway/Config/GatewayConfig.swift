@@ -11,28 +11,84 @@ public struct GatewayConfig: Codable, Sendable {
     /// The embedded SQLite store: keys, accounts, the exchange log, audit.
     public var store = "moat.sqlite"
     public var upstreams = Upstreams()
-    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
-    public var trustForwardedFor = false
+    /// Addresses of the proxies in front of Moat (load balancers, TLS terminators), as CIDRs
+    /// (`10.0.0.0/8`, `127.0.0.1/32`, `::1/128`). Only from these are `X-Forwarded-For` and the enrichment
+    /// headers (TLS fingerprint, ASN, AS organisation, country) believed; from any other address they are
+    /// ignored and the connection's own address is the client's.
+    public var trustedProxies: [String] = []
     /// Header carrying the client's TLS fingerprint, set by the TLS terminator (e.g. `x-ja4`).
     public var tlsFingerprintHeader: String? = "x-ja4"
     /// Largest request body accepted (413 above it).
     public var maxBodyBytes = 4 << 20
-    /// Seconds to wait for an upstream's answer.
+    /// Seconds an upstream may stay silent (before its answer starts, or between two reads of it).
     public var upstreamTimeoutSeconds = 300.0
+    /// Most connections to one upstream per event loop; requests beyond wait for a free one.
+    public var upstreamMaxConnections = 1_024
+    /// Seconds an idle client connection is kept open.
+    public var clientIdleTimeoutSeconds = 75.0
+    /// Request headers passed on to the upstream as they are, besides the providers' own
+    /// (`anthropic-version`, `anthropic-beta`, `openai-organization`, `openai-project`, always passed).
+    /// E.g. the mock upstream's `x-mock-latency-ms` in a benchmark.
+    public var forwardHeaders: [String] = []
     public var limits = LimitsConfig()
     public var policy = PolicyConfig()
+    /// The exchange log's journal: durability and backpressure.
+    public var log = LogConfig()
     /// How long live exchanges may arrive out of order before the engine processes them.
     public var detectionReorderSeconds = 5.0
-    /// How often the store is checked for accounts imported while the gateway runs.
+    /// How often the store is checked for accounts imported (and keys revoked) while the gateway runs.
     public var accountsRefreshSeconds = 5.0
     /// Headers the edge sets with the client address's AS number, AS organisation and country (enrichment
-    /// that detection uses to tell hosting from residential networks). Unset: not read.
+    /// that detection uses to tell hosting from residential networks). Unset: not read. Believed only from
+    /// `trusted_proxies`.
     public var asnHeader: String?
     public var asnOrgHeader: String?
     public var countryHeader: String?
-    /// Replay and testing only: take each exchange's event time from this request header (RFC 3339)
-    /// instead of the arrival time, so a recorded log replays through the gateway in its own time.
-    public var eventTimeHeader: String?
+    /// Replay mode (`moat replay` against a test gateway): each exchange's event time comes from a request
+    /// header instead of its arrival. Off unless configured; never use it in front of real clients.
+    public var replay: ReplayConfig?
+
+    /// `replay:` — take event times from a header, within a window around now.
+    public struct ReplayConfig: Codable, Sendable {
+        /// The header with the exchange's event time (RFC 3339).
+        public var eventTimeHeader = "x-moat-event-time"
+        /// Oldest accepted event time, in days before now; older ones are clamped to it.
+        public var maxAgeDays = 400.0
+        /// Latest accepted event time, in seconds after now; later ones are clamped to it.
+        public var maxFutureSeconds = 300.0
+
+        public init(eventTimeHeader: String = "x-moat-event-time") { self.eventTimeHeader = eventTimeHeader }
+
+        enum CodingKeys: String, CodingKey {
+            case eventTimeHeader = "event_time_header"
+            case maxAgeDays = "max_age_days"
+            case maxFutureSeconds = "max_future_seconds"
+        }
+    }
+
+    /// `log:` — the exchange journal.
+    public struct LogConfig: Codable, Sendable {
+        public enum Durability: String, Codable, Sendable {
+            /// An answer completes once its record is written to the operating system (survives the gateway
+            /// being killed); the journal is fsynced every `fsync_interval_ms` in the background, so a power
+            /// loss can take the last interval's exchanges.
+            case write
+            /// An answer completes once its record is fsynced (survives a power loss); records share fsyncs.
+            case fsync
+        }
+        public var durability = Durability.write
+        public var fsyncIntervalMs = 1_000
+        /// Journal megabytes not yet in SQLite beyond which new requests get 503 until the store catches up.
+        public var maxBacklogMB = 1_024.0
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case durability
+            case fsyncIntervalMs = "fsync_interval_ms"
+            case maxBacklogMB = "max_backlog_mb"
+        }
+    }
 
     public struct Listener: Codable, Sendable {
         public var host: String
@@ -60,11 +116,15 @@ public struct GatewayConfig: Codable, Sendable {
         /// The provider key Moat presents upstream; read from `apiKeyEnv` when set there.
         public var apiKey: String?
         public var apiKeyEnv: String?
+        /// PEM file of certificate authorities trusted for this upstream's TLS certificate, besides the
+        /// system's (a private CA). Certificates are always verified.
+        public var caFile: String?
 
-        public init(url: String, apiKey: String? = nil, apiKeyEnv: String? = nil) {
+        public init(url: String, apiKey: String? = nil, apiKeyEnv: String? = nil, caFile: String? = nil) {
             self.url = url
             self.apiKey = apiKey
             self.apiKeyEnv = apiKeyEnv
+            self.caFile = caFile
         }
 
         public func resolvedKey() -> String? {
@@ -83,15 +143,23 @@ public struct GatewayConfig: Codable, Sendable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case listen, admin, store, upstreams, limits, policy
+    /// Keys of earlier versions that are refused with a pointer to what replaced them.
+    enum RetiredKeys: String, CodingKey {
         case trustForwardedFor = "trust_forwarded_for"
+        case eventTimeHeader = "event_time_header"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case listen, admin, store, upstreams, limits, policy, log, replay
+        case trustedProxies = "trusted_proxies"
         case tlsFingerprintHeader = "tls_fingerprint_header"
         case maxBodyBytes = "max_body_bytes"
         case upstreamTimeoutSeconds = "upstream_timeout_seconds"
+        case upstreamMaxConnections = "upstream_max_connections"
+        case clientIdleTimeoutSeconds = "client_idle_timeout_seconds"
+        case forwardHeaders = "forward_headers"
         case detectionReorderSeconds = "detection_reorder_seconds"
         case accountsRefreshSeconds = "accounts_refresh_seconds"
-        case eventTimeHeader = "event_time_header"
         case asnHeader = "asn_header"
         case asnOrgHeader = "asn_org_header"
         case countryHeader = "country_header"
@@ -114,6 +182,7 @@ extension GatewayConfig.Upstream {
         case url
         case apiKey = "api_key"
         case apiKeyEnv = "api_key_env"
+        case caFile = "ca_file"
     }
 }
 
@@ -153,11 +222,30 @@ extension GatewayConfig {
         guard (0...65_535).contains(listen.port) else { throw fail("listen.port", "must be 0...65535") }
         guard (0...65_535).contains(admin.port) else { throw fail("admin.port", "must be 0...65535") }
         guard maxBodyBytes > 0 else { throw fail("max_body_bytes", "must be positive") }
+        guard upstreamTimeoutSeconds > 0 else { throw fail("upstream_timeout_seconds", "must be positive") }
+        guard upstreamMaxConnections > 0 else { throw fail("upstream_max_connections", "must be positive") }
+        guard clientIdleTimeoutSeconds > 0 else { throw fail("client_idle_timeout_seconds", "must be positive") }
+        guard log.fsyncIntervalMs > 0 else { throw fail("log.fsync_interval_ms", "must be positive") }
+        guard log.maxBacklogMB > 0 else { throw fail("log.max_backlog_mb", "must be positive") }
+        for (i, cidr) in trustedProxies.enumerated() where CIDR(cidr) == nil {
+            throw fail("trusted_proxies[\(i)]", "not an address range like 10.0.0.0/8 or ::1/128: \(cidr)")
+        }
+        for (i, name) in forwardHeaders.enumerated() where !HeaderName.isToken(name) {
+            throw fail("forward_headers[\(i)]", "not a header name: \(name)")
+        }
+        if let replay {
+            guard HeaderName.isToken(replay.eventTimeHeader) else { throw fail("replay.event_time_header", "not a header name") }
+            guard replay.maxAgeDays > 0 else { throw fail("replay.max_age_days", "must be positive") }
+            guard replay.maxFutureSeconds >= 0 else { throw fail("replay.max_future_seconds", "must not be negative") }
+        }
         guard accountsRefreshSeconds > 0 else { throw fail("accounts_refresh_seconds", "must be positive") }
         for (name, upstream) in [("openai", upstreams.openai), ("anthropic", upstreams.anthropic)] {
             guard let upstream else { continue }
-            guard let url = URL(string: upstream.url), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            guard UpstreamEndpoint.Address(url: upstream.url) != nil else {
                 throw fail("upstreams.\(name).url", "not an http(s) URL: \(upstream.url)")
+            }
+            if let ca = upstream.caFile, !FileManager.default.isReadableFile(atPath: ca) {
+                throw fail("upstreams.\(name).ca_file", "cannot read \(ca)")
             }
         }
         guard limits.tiers[limits.defaultTier] != nil else {

@@ -1,7 +1,8 @@
 import ServiceLifecycle
 
 /// Polls the store for accounts imported while the gateway runs (`moat accounts import` from another
-/// process), so limits and detection see them without a restart.
+/// process) and keys revoked by another process (`moat keys revoke`), so limits, detection and the key
+/// cache see them without a restart. The store is read on NIO's thread pool, off the event loops.
 public struct AccountSyncService: Service {
     let gateway: Gateway
     let interval: Duration
@@ -14,9 +15,9 @@ public struct AccountSyncService: Service {
                 return
             }
             do {
-                try await gateway.syncAccounts()
+                try await gateway.syncStore()
             } catch {
-                gateway.logger.warning("cannot read accounts from the store", metadata: ["error": "\(error)"])
+                gateway.logger.warning("cannot read accounts or keys from the store", metadata: ["error": "\(error)"])
             }
         }
     }

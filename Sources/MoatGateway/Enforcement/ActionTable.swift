@@ -31,24 +31,51 @@ public final class ActionTable: Sendable {
 
     private struct State {
         var entries: [String: Entry] = [:]
-        var overrides: [String: Override] = [:]
+        /// Operators' overrides by scope, then subject id (no key building on lookups).
+        var keyOverrides: [String: Override] = [:]
+        var accountOverrides: [String: Override] = [:]
+        var orgOverrides: [String: Override] = [:]
+
+        var isEmpty: Bool { entries.isEmpty && keyOverrides.isEmpty && accountOverrides.isEmpty && orgOverrides.isEmpty }
+
+        mutating func set(_ o: Override) {
+            switch o.scope {
+            case "key": keyOverrides[o.subject] = o
+            case "org": orgOverrides[o.subject] = o
+            default: accountOverrides[o.subject] = o
+            }
+        }
+
+        mutating func remove(scope: String, subject: String) {
+            switch scope {
+            case "key": keyOverrides[subject] = nil
+            case "org": orgOverrides[subject] = nil
+            default: accountOverrides[subject] = nil
+            }
+        }
     }
 
     private let state = Mutex(State())
 
     public init(overrides: [Override] = []) {
-        state.withLock { s in for o in overrides { s.overrides[Self.key(o.scope, o.subject)] = o } }
+        state.withLock { s in for o in overrides { s.set(o) } }
     }
-
-    static func key(_ scope: String, _ subject: String) -> String { scope + "\u{1}" + subject }
 
     /// The action for a request, operators' overrides first: an allowlisted account, org or key is never acted on.
     public func action(account: String, org: String?, key: String) -> GatewayAction {
         state.withLock { s in
-            let overrides = [Self.key("key", key), Self.key("account", account), org.map { Self.key("org", $0) }]
-                .compactMap { $0 }.compactMap { s.overrides[$0] }
-            if overrides.contains(where: { $0.action == GatewayAction.allow.rawValue }) { return .allow }
-            let forced = overrides.compactMap { GatewayAction(rawValue: $0.action) }.max { $0.severity < $1.severity }
+            if s.isEmpty { return .allow }
+            var forced: GatewayAction?
+            var allowed = false
+            func consider(_ o: Override?) {
+                guard let o else { return }
+                if o.action == GatewayAction.allow.rawValue { allowed = true }
+                if let a = GatewayAction(rawValue: o.action), a.severity > (forced?.severity ?? -1) { forced = a }
+            }
+            if !s.keyOverrides.isEmpty { consider(s.keyOverrides[key]) }
+            if !s.accountOverrides.isEmpty { consider(s.accountOverrides[account]) }
+            if let org, !s.orgOverrides.isEmpty { consider(s.orgOverrides[org]) }
+            if allowed { return .allow }
             guard let entry = s.entries[account], !entry.pendingReview else { return forced ?? .allow }
             guard let forced else { return entry.action }
             return forced.severity > entry.action.severity ? forced : entry.action
@@ -57,8 +84,8 @@ public final class ActionTable: Sendable {
 
     public func isAllowlisted(account: String, org: String?) -> Bool {
         state.withLock { s in
-            [Self.key("account", account), org.map { Self.key("org", $0) }].compactMap { $0 }
-                .contains { s.overrides[$0]?.action == GatewayAction.allow.rawValue }
+            s.accountOverrides[account]?.action == GatewayAction.allow.rawValue
+                || org.map { s.orgOverrides[$0]?.action == GatewayAction.allow.rawValue } ?? false
         }
     }
 
@@ -66,9 +93,9 @@ public final class ActionTable: Sendable {
     public func entry(_ account: String) -> Entry? { state.withLock { $0.entries[account] } }
     public func entries() -> [String: Entry] { state.withLock { $0.entries } }
 
-    public func setOverride(_ o: Override) { state.withLock { $0.overrides[Self.key(o.scope, o.subject)] = o } }
+    public func setOverride(_ o: Override) { state.withLock { $0.set(o) } }
     public func removeOverride(scope: String, subject: String) {
-        _ = state.withLock { $0.overrides.removeValue(forKey: Self.key(scope, subject)) }
+        state.withLock { $0.remove(scope: scope, subject: subject) }
     }
 
     /// Enforces the verdicts of a campaign's members that detection queued for review; returns their accounts.

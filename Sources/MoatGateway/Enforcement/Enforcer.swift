@@ -3,10 +3,13 @@ import Logging
 import MoatCore
 import MoatDetect
 import MoatStore
-import ServiceLifecycle
+import NIOCore
 
-/// Live detection: feeds every served exchange to the detection engine, maps verdicts to actions through
+/// Live detection: feeds every logged exchange to the detection engine, maps verdicts to actions through
 /// the policy, and records every action with its reasons in the audit trail.
+///
+/// It runs on a thread of its own (an event loop used as the actor's executor), never on the request
+/// path's loops: detection's work and the audit trail's SQLite writes do not delay a request.
 public actor Enforcer {
     private var engine: DetectionEngine
     private let policy: PolicyConfig
@@ -14,27 +17,80 @@ public actor Enforcer {
     private let store: MoatStore
     private let logger: Logger
     private let metrics: GatewayMetrics?
+    private let executorLoop: any EventLoop
     public private(set) var ingested = 0
+    /// Exchanges read from the journal (the live feed), as opposed to handed to `ingest` directly.
+    public private(set) var ingestedFromJournal: Int64 = 0
+    /// Audit entries of the current batch, written together.
+    private var pendingAudit: [AuditEntry] = []
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executorLoop.executor.asUnownedSerialExecutor() }
 
     init(engine: DetectionEngine, policy: PolicyConfig, table: ActionTable, store: MoatStore, logger: Logger,
-         metrics: GatewayMetrics?) {
+         metrics: GatewayMetrics?, on loop: any EventLoop) {
         self.engine = engine
         self.policy = policy
         self.table = table
         self.store = store
         self.logger = logger
         self.metrics = metrics
+        executorLoop = loop
     }
 
     public func ingest(_ exchange: Exchange) {
         ingested += 1
         apply(engine.ingest(exchange), org: exchange.orgID)
+        writeAudit()
+    }
+
+    /// Feeds detection from the journal, from `position` on, until the journal is closed and read to its end.
+    /// Never drops an exchange: when detection falls behind, it reads further back in the journal (the
+    /// lag is the `moat_detection_lag_exchanges` gauge).
+    func follow(journal: ExchangeJournal, from position: JournalPosition) async {
+        var reader = JournalReader(directory: journal.directory, from: position)
+        var detected: Int64 = 0
+        while true {
+            var n = 0
+            do {
+                while n < 256, try reader.next(limit: journal.end, { record in
+                    let line = UnsafeBufferPointer(start: record.line.baseAddress?.assumingMemoryBound(to: UInt8.self), count: record.line.count)
+                    do {
+                        let e = try Exchange.decode(line: line, file: "journal", lineNumber: 0)
+                        ingested += 1
+                        apply(engine.ingest(e), org: e.orgID)
+                    } catch {
+                        logger.error("unreadable exchange in the journal", metadata: ["error": "\(error)", "at": "\(record.position)"])
+                    }
+                }) {
+                    n += 1
+                }
+            } catch {
+                logger.error("cannot read the journal for detection; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            writeAudit()
+            detected += Int64(n)
+            ingestedFromJournal = detected
+            journal.setCursor("detect", reader.position)
+            metrics?.detected(n, lag: max(0, journal.appended - detected))
+            if n == 0 {
+                if journal.isClosed, reader.position >= journal.end { return }
+                await journal.appended(after: reader.position)
+                // Gather a few milliseconds of exchanges per wake-up rather than waking for each one.
+                if !journal.isClosed { try? await Task.sleep(for: .milliseconds(5)) }
+            } else {
+                // Let report and admin calls in between batches.
+                await Task.yield()
+            }
+        }
     }
 
     /// Gives the engine accounts imported while the gateway runs.
     public func register(accounts: [Account]) {
         let orgs = Dictionary(accounts.map { ($0.accountID, $0.orgID) }, uniquingKeysWith: { _, b in b })
         for change in engine.register(accounts: accounts) { apply([change], org: orgs[change.accountID] ?? nil) }
+        writeAudit()
     }
 
     /// The engine's current report: campaigns with evidence, flagged accounts with reasons.
@@ -85,28 +141,17 @@ public actor Enforcer {
     }
 
     private func audit(_ account: String, action: String, _ reasons: [String]) {
-        do {
-            try store.appendAudit(AuditEntry(at: Date(), actor: "detection", action: action, subject: "account:" + account,
-                                             reasons: reasons))
-        } catch {
-            logger.error("cannot write the audit trail", metadata: ["account": "\(account)", "error": "\(error)"])
-        }
+        pendingAudit.append(AuditEntry(at: Date(), actor: "detection", action: action, subject: "account:" + account, reasons: reasons))
     }
-}
 
-/// Runs live detection off the request path: handlers enqueue served exchanges, this service feeds them
-/// to the `Enforcer` in order.
-public struct EnforcementService: Service {
-    let enforcer: Enforcer
-    let stream: AsyncStream<Exchange>
-    let input: AsyncStream<Exchange>.Continuation
-
-    /// Processes exchanges until shutdown; on shutdown it finishes what was already queued, then returns.
-    public func run() async throws {
-        await withGracefulShutdownHandler {
-            for await exchange in stream { await enforcer.ingest(exchange) }
-        } onGracefulShutdown: {
-            input.finish()
+    /// Writes the batch's audit entries in one transaction (on this actor's own thread).
+    private func writeAudit() {
+        guard !pendingAudit.isEmpty else { return }
+        do {
+            try store.appendAudit(pendingAudit)
+        } catch {
+            logger.error("cannot write the audit trail", metadata: ["entries": "\(pendingAudit.count)", "error": "\(error)"])
         }
+        pendingAudit.removeAll(keepingCapacity: true)
     }
 }

@@ -1,35 +1,41 @@
 import Foundation
 import MoatCore
 
-/// Rate-limit headers in each API's native form.
+/// Rate-limit headers in each API's native form. Header names are static strings; values are formatted
+/// without interpolation (this runs on every answered request).
 extension RateLimiter.Status {
+    static let anthropicNames: [(String, String, String)] = ["requests", "tokens", "input-tokens", "output-tokens"].map {
+        ("anthropic-ratelimit-\($0)-limit", "anthropic-ratelimit-\($0)-remaining", "anthropic-ratelimit-\($0)-reset")
+    }
+    static let openAINames: [(String, String, String)] = ["requests", "tokens"].map {
+        ("x-ratelimit-limit-\($0)", "x-ratelimit-remaining-\($0)", "x-ratelimit-reset-\($0)")
+    }
+
     /// `anthropic-ratelimit-{requests|tokens|input-tokens|output-tokens}-{limit|remaining|reset}`, reset as RFC 3339.
     public func anthropicHeaders(now: Double) -> [(String, String)] {
         var out: [(String, String)] = []
-        func add(_ name: String, _ w: RateLimiter.Window?) {
-            guard let w else { return }
-            out.append(("anthropic-ratelimit-\(name)-limit", String(w.limit)))
-            out.append(("anthropic-ratelimit-\(name)-remaining", String(w.remaining)))
-            out.append(("anthropic-ratelimit-\(name)-reset", Timestamp(seconds: (now + w.resetSeconds).rounded(.up)).rfc3339NoFraction))
+        out.reserveCapacity(12)
+        for (i, w) in [requests, tokens, inputTokens, outputTokens].enumerated() {
+            guard let w else { continue }
+            let names = Self.anthropicNames[i]
+            out.append((names.0, String(w.limit)))
+            out.append((names.1, String(w.remaining)))
+            out.append((names.2, Timestamp(seconds: (now + w.resetSeconds).rounded(.up)).rfc3339NoFraction))
         }
-        add("requests", requests)
-        add("tokens", tokens)
-        add("input-tokens", inputTokens)
-        add("output-tokens", outputTokens)
         return out
     }
 
     /// `x-ratelimit-{limit|remaining|reset}-{requests|tokens}`, reset as a duration such as `6m0s`.
     public func openAIHeaders() -> [(String, String)] {
         var out: [(String, String)] = []
-        func add(_ name: String, _ w: RateLimiter.Window?) {
-            guard let w else { return }
-            out.append(("x-ratelimit-limit-\(name)", String(w.limit)))
-            out.append(("x-ratelimit-remaining-\(name)", String(w.remaining)))
-            out.append(("x-ratelimit-reset-\(name)", RateLimiter.goDuration(w.resetSeconds)))
+        out.reserveCapacity(6)
+        for (i, w) in [requests, tokens].enumerated() {
+            guard let w else { continue }
+            let names = Self.openAINames[i]
+            out.append((names.0, String(w.limit)))
+            out.append((names.1, String(w.remaining)))
+            out.append((names.2, RateLimiter.goDuration(w.resetSeconds)))
         }
-        add("requests", requests)
-        add("tokens", tokens)
         return out
     }
 }
@@ -38,16 +44,34 @@ extension RateLimiter {
     /// `6m0s`, `1.5s`, `20ms`, `1h2m3s`: the duration format OpenAI's headers use.
     public static func goDuration(_ seconds: Double) -> String {
         if seconds <= 0 { return "0s" }
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded(.up)))ms" }
-        var s = seconds
-        var out = ""
-        let hours = Int(s / 3600)
-        if hours > 0 { out += "\(hours)h"; s -= Double(hours) * 3600 }
-        let minutes = Int(s / 60)
-        if minutes > 0 || hours > 0 { out += "\(minutes)m"; s -= Double(minutes) * 60 }
-        let rounded = (s * 1000).rounded() / 1000
-        out += rounded == rounded.rounded() ? "\(Int(rounded))s" : "\(rounded)s"
-        return out
+        var out: [UInt8] = []
+        out.reserveCapacity(12)
+        func digits(_ v: Int) { JSONBuffer.appendInt(Int64(v), to: &out) }
+        if seconds < 1 {
+            digits(Int((seconds * 1000).rounded(.up)))
+            out.append(UInt8(ascii: "m")); out.append(UInt8(ascii: "s"))
+            return String(decoding: out, as: UTF8.self)
+        }
+        // Whole milliseconds, rounded to the nearest.
+        var ms = Int((seconds * 1000).rounded())
+        let hours = ms / 3_600_000
+        ms -= hours * 3_600_000
+        let minutes = ms / 60_000
+        ms -= minutes * 60_000
+        if hours > 0 { digits(hours); out.append(UInt8(ascii: "h")) }
+        if minutes > 0 || hours > 0 { digits(minutes); out.append(UInt8(ascii: "m")) }
+        digits(ms / 1000)
+        var fraction = ms % 1000
+        if fraction > 0 {
+            out.append(UInt8(ascii: "."))
+            var width = 3
+            while fraction % 10 == 0 { fraction /= 10; width -= 1 }
+            let text = Array(String(fraction).utf8)
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - text.count))
+            out.append(contentsOf: text)
+        }
+        out.append(UInt8(ascii: "s"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

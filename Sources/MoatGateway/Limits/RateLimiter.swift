@@ -1,29 +1,65 @@
 /// Usage limits as a pure state machine: token buckets per key, account and organisation, refilled
 /// continuously, and a daily token cap per UTC day. The clock is passed in (seconds), so tests drive it.
 ///
-/// Output tokens are reserved at admission from `max_tokens` (as Anthropic does) and corrected from the
-/// real usage when the exchange ends. One value holds every bucket and every admission checks and
-/// charges all of them at once, so concurrent requests cannot slip past a limit as long as callers
-/// serialize access (the gateway keeps it behind a mutex).
+/// Subjects are interned integers (`SubjectTable`): the buckets live in flat arrays indexed by them, so an
+/// admission allocates nothing and hashes no string. Output tokens are reserved at admission from
+/// `max_tokens` (as Anthropic does) and corrected from the real usage when the exchange ends. One value
+/// holds every bucket and every admission checks and charges all of them at once, so concurrent
+/// requests cannot slip past a limit as long as callers serialize access (`LocalLimiter` holds it
+/// behind a mutex).
 public struct RateLimiter: Sendable {
     public enum Scope: String, Sendable, Hashable { case key, account, org }
     public enum Dimension: Int, Sendable, CaseIterable { case requests, inputTokens, outputTokens }
 
-    public struct Subject: Hashable, Sendable {
+    /// An interned subject: an index into the limiter's tables.
+    public struct SubjectID: Hashable, Sendable {
+        public var raw: Int32
+        public init(_ raw: Int32) { self.raw = raw }
+    }
+
+    /// One limited subject of a request: who, and the limits of its tier.
+    public struct Subject: Sendable {
+        public var id: SubjectID
         public var scope: Scope
-        public var id: String
-        public init(_ scope: Scope, _ id: String) {
-            self.scope = scope
+        /// The key, account or org id, for messages.
+        public var name: String
+        public var limits: LimitsConfig.Limits
+
+        public init(_ id: SubjectID, _ scope: Scope, _ name: String, _ limits: LimitsConfig.Limits) {
             self.id = id
+            self.scope = scope
+            self.name = name
+            self.limits = limits
+        }
+    }
+
+    /// Up to one subject per scope, inline (no array).
+    public struct Subjects: Sendable {
+        public var key: Subject?
+        public var account: Subject?
+        public var org: Subject?
+
+        public init(key: Subject? = nil, account: Subject? = nil, org: Subject? = nil) {
+            self.key = key
+            self.account = account
+            self.org = org
+        }
+
+        @inline(__always)
+        func forEach(_ body: (Subject) -> Void) {
+            if let key { body(key) }
+            if let account { body(account) }
+            if let org { body(org) }
         }
     }
 
     public struct Request: Sendable {
-        public var limits: [(Subject, LimitsConfig.Limits)]
+        public var subjects: Subjects
         public var inputTokens: Int
         public var reservedOutputTokens: Int
-        public init(limits: [(Subject, LimitsConfig.Limits)], inputTokens: Int, reservedOutputTokens: Int) {
-            self.limits = limits
+
+        public init(subjects: Subjects, inputTokens: Int, reservedOutputTokens: Int) {
+            self.subjects = subjects
             self.inputTokens = inputTokens
             self.reservedOutputTokens = reservedOutputTokens
         }
@@ -31,7 +67,7 @@ public struct RateLimiter: Sendable {
 
     /// What was charged, to correct when the exchange ends.
     public struct Reservation: Sendable {
-        public var subjects: [(Subject, LimitsConfig.Limits)]
+        public var subjects: Subjects
         public var inputTokens: Int
         public var outputTokens: Int
     }
@@ -52,9 +88,12 @@ public struct RateLimiter: Sendable {
 
         /// The most restrictive token window (input or output), for APIs with one `tokens` header.
         public var tokens: Window? {
-            [inputTokens, outputTokens, dailyTokens].compactMap { $0 }.min { a, b in
-                Double(a.remaining) / Double(max(a.limit, 1)) < Double(b.remaining) / Double(max(b.limit, 1))
+            func tighter(_ a: Window?, _ b: Window?) -> Window? {
+                guard let a else { return b }
+                guard let b else { return a }
+                return Double(b.remaining) / Double(max(b.limit, 1)) < Double(a.remaining) / Double(max(a.limit, 1)) ? b : a
             }
+            return tighter(tighter(inputTokens, outputTokens), dailyTokens)
         }
     }
 
@@ -67,9 +106,10 @@ public struct RateLimiter: Sendable {
     public enum LimitKind: String, Sendable { case requests, inputTokens = "input_tokens", outputTokens = "output_tokens", dailyTokens = "daily_tokens" }
 
     struct Bucket {
-        var capacity: Double
-        var tokens: Double
-        var updated: Double
+        var capacity: Double = 0
+        var tokens: Double = 0
+        /// -1: never used.
+        var updated: Double = -1
 
         mutating func refill(now: Double) {
             if now > updated {
@@ -84,21 +124,18 @@ public struct RateLimiter: Sendable {
         }
     }
 
-    struct BucketKey: Hashable {
-        var subject: Subject
-        var dimension: Dimension
-    }
-
     struct Daily {
-        var day: Int64
-        var used: Int
+        var day: Int64 = -1
+        var used = 0
     }
 
-    var buckets: [BucketKey: Bucket] = [:]
-    var daily: [Subject: Daily] = [:]
+    /// Three buckets per subject (by `Dimension`), at `id * 3 + dimension`.
+    var buckets: [Bucket] = []
+    var daily: [Daily] = []
 
     public init() {}
 
+    @inline(__always)
     static func perMinute(_ limits: LimitsConfig.Limits, _ d: Dimension) -> Int? {
         switch d {
         case .requests: return limits.requestsPerMinute
@@ -107,85 +144,118 @@ public struct RateLimiter: Sendable {
         }
     }
 
+    @inline(__always)
+    static func cost(_ d: Dimension, input: Int, output: Int) -> Double {
+        switch d {
+        case .requests: return 1
+        case .inputTokens: return Double(input)
+        case .outputTokens: return Double(output)
+        }
+    }
+
+    /// Makes room for subject `id` (a new subject grows the tables once).
+    @inline(__always)
+    mutating func reserveSlots(_ id: SubjectID) {
+        let n = Int(id.raw) + 1
+        if daily.count < n {
+            let target = max(n, daily.count * 2, 64)
+            daily.append(contentsOf: repeatElement(Daily(), count: target - daily.count))
+            buckets.append(contentsOf: repeatElement(Bucket(), count: target * 3 - buckets.count))
+        }
+    }
+
+    /// The bucket of (subject, dimension), refilled to `now`; a new one starts full.
+    @inline(__always)
+    mutating func bucket(_ id: SubjectID, _ d: Dimension, limit: Int, now: Double) -> Int {
+        let i = Int(id.raw) * 3 + d.rawValue
+        if buckets[i].updated < 0 {
+            buckets[i] = Bucket(capacity: Double(limit), tokens: Double(limit), updated: now)
+        } else {
+            buckets[i].capacity = Double(limit)
+            buckets[i].refill(now: now)
+        }
+        return i
+    }
+
     /// Admits the request and charges every applicable limit, or refuses it and charges nothing.
     public mutating func admit(_ r: Request, now: Double) -> Decision {
-        let costs: [Dimension: Double] = [.requests: 1, .inputTokens: Double(r.inputTokens),
-                                          .outputTokens: Double(r.reservedOutputTokens)]
         let today = Int64((now / 86_400).rounded(.down))
         var worst: (Subject, LimitKind, Double)?
-        for (subject, limits) in r.limits {
+        r.subjects.forEach { subject in
+            reserveSlots(subject.id)
             for d in Dimension.allCases {
-                guard let limit = Self.perMinute(limits, d) else { continue }
-                let key = BucketKey(subject: subject, dimension: d)
-                var b = buckets[key] ?? Bucket(capacity: Double(limit), tokens: Double(limit), updated: now)
-                b.capacity = Double(limit)
-                b.refill(now: now)
-                buckets[key] = b
+                guard let limit = Self.perMinute(subject.limits, d) else { continue }
+                let i = bucket(subject.id, d, limit: limit, now: now)
                 // A request larger than a whole minute's allowance is admitted when the bucket is full.
-                let cost = min(costs[d] ?? 0, b.capacity)
-                if b.tokens < cost {
-                    let wait = (cost - b.tokens) * 60 / b.capacity
+                let cost = min(Self.cost(d, input: r.inputTokens, output: r.reservedOutputTokens), buckets[i].capacity)
+                if buckets[i].tokens < cost {
+                    let wait = (cost - buckets[i].tokens) * 60 / max(buckets[i].capacity, 1)
                     if wait > (worst?.2 ?? -1) { worst = (subject, Self.kind(d), wait) }
                 }
             }
-            if let cap = limits.tokensPerDay {
-                if daily[subject]?.day != today { daily[subject] = Daily(day: today, used: 0) }
-                let used = daily[subject]?.used ?? 0
-                if used + r.inputTokens + r.reservedOutputTokens > cap {
+            if let cap = subject.limits.tokensPerDay {
+                let s = Int(subject.id.raw)
+                if daily[s].day != today { daily[s] = Daily(day: today, used: 0) }
+                if daily[s].used + r.inputTokens + r.reservedOutputTokens > cap {
                     let wait = Double(today + 1) * 86_400 - now
                     if wait > (worst?.2 ?? -1) { worst = (subject, .dailyTokens, wait) }
                 }
             }
         }
         if let (subject, kind, wait) = worst {
-            return .limited(subject, kind, retryAfterSeconds: max(wait, 0.001), status(r.limits, now: now))
+            return .limited(subject, kind, retryAfterSeconds: max(wait, 0.001), status(r.subjects, now: now))
         }
-        for (subject, limits) in r.limits {
-            for d in Dimension.allCases where Self.perMinute(limits, d) != nil {
-                let key = BucketKey(subject: subject, dimension: d)
-                if var b = buckets[key] {
-                    b.tokens -= min(costs[d] ?? 0, b.capacity)
-                    buckets[key] = b
-                }
+        r.subjects.forEach { subject in
+            for d in Dimension.allCases where Self.perMinute(subject.limits, d) != nil {
+                let i = Int(subject.id.raw) * 3 + d.rawValue
+                buckets[i].tokens -= min(Self.cost(d, input: r.inputTokens, output: r.reservedOutputTokens), buckets[i].capacity)
             }
-            if limits.tokensPerDay != nil { daily[subject]!.used += r.inputTokens + r.reservedOutputTokens }
+            if subject.limits.tokensPerDay != nil { daily[Int(subject.id.raw)].used += r.inputTokens + r.reservedOutputTokens }
         }
-        let reservation = Reservation(subjects: r.limits, inputTokens: r.inputTokens, outputTokens: r.reservedOutputTokens)
-        return .admitted(reservation, status(r.limits, now: now))
+        let reservation = Reservation(subjects: r.subjects, inputTokens: r.inputTokens, outputTokens: r.reservedOutputTokens)
+        return .admitted(reservation, status(r.subjects, now: now))
     }
 
     /// Corrects a reservation with the real usage: unused output tokens come back, extra tokens are charged.
     public mutating func settle(_ reservation: Reservation, inputTokens: Int, outputTokens: Int, now: Double) {
         let today = Int64((now / 86_400).rounded(.down))
-        let deltas: [Dimension: Double] = [.inputTokens: Double(inputTokens - reservation.inputTokens),
-                                           .outputTokens: Double(outputTokens - reservation.outputTokens)]
-        for (subject, limits) in reservation.subjects {
-            for (d, delta) in deltas where Self.perMinute(limits, d) != nil {
-                let key = BucketKey(subject: subject, dimension: d)
-                guard var b = buckets[key] else { continue }
-                b.refill(now: now)
-                b.tokens = min(b.capacity, b.tokens - delta)
-                buckets[key] = b
-            }
-            if limits.tokensPerDay != nil, daily[subject]?.day == today {
-                daily[subject]!.used = max(0, daily[subject]!.used + (inputTokens + outputTokens)
-                                                - (reservation.inputTokens + reservation.outputTokens))
+        let inputDelta = Double(inputTokens - reservation.inputTokens)
+        let outputDelta = Double(outputTokens - reservation.outputTokens)
+        reservation.subjects.forEach { subject in
+            reserveSlots(subject.id)
+            correct(subject, .inputTokens, by: inputDelta, now: now)
+            correct(subject, .outputTokens, by: outputDelta, now: now)
+            let s = Int(subject.id.raw)
+            if subject.limits.tokensPerDay != nil, daily[s].day == today {
+                daily[s].used = max(0, daily[s].used + (inputTokens + outputTokens) - (reservation.inputTokens + reservation.outputTokens))
             }
         }
     }
 
+    @inline(__always)
+    private mutating func correct(_ subject: Subject, _ d: Dimension, by delta: Double, now: Double) {
+        guard Self.perMinute(subject.limits, d) != nil else { return }
+        let i = Int(subject.id.raw) * 3 + d.rawValue
+        guard buckets[i].updated >= 0 else { return }
+        buckets[i].refill(now: now)
+        buckets[i].tokens = min(buckets[i].capacity, buckets[i].tokens - delta)
+    }
+
     /// The headers' view: the most restrictive subject for each dimension.
-    public func status(_ limits: [(Subject, LimitsConfig.Limits)], now: Double) -> Status {
+    public func status(_ subjects: Subjects, now: Double) -> Status {
         var s = Status()
         let today = Int64((now / 86_400).rounded(.down))
         func tighter(_ a: Window?, _ b: Window) -> Window {
             guard let a else { return b }
             return Double(b.remaining) / Double(max(b.limit, 1)) < Double(a.remaining) / Double(max(a.limit, 1)) ? b : a
         }
-        for (subject, l) in limits {
+        subjects.forEach { subject in
             for d in Dimension.allCases {
-                guard let limit = Self.perMinute(l, d) else { continue }
-                var b = buckets[BucketKey(subject: subject, dimension: d)] ?? Bucket(capacity: Double(limit), tokens: Double(limit), updated: now)
+                guard let limit = Self.perMinute(subject.limits, d) else { continue }
+                let i = Int(subject.id.raw) * 3 + d.rawValue
+                var b = i < buckets.count && buckets[i].updated >= 0 ? buckets[i]
+                    : Bucket(capacity: Double(limit), tokens: Double(limit), updated: now)
+                b.capacity = Double(limit)
                 b.refill(now: now)
                 let w = b.window()
                 switch d {
@@ -194,8 +264,9 @@ public struct RateLimiter: Sendable {
                 case .outputTokens: s.outputTokens = tighter(s.outputTokens, w)
                 }
             }
-            if let cap = l.tokensPerDay {
-                let used = daily[subject].map { $0.day == today ? $0.used : 0 } ?? 0
+            if let cap = subject.limits.tokensPerDay {
+                let i = Int(subject.id.raw)
+                let used = i < daily.count && daily[i].day == today ? daily[i].used : 0
                 s.dailyTokens = tighter(s.dailyTokens, Window(limit: cap, remaining: max(0, cap - used),
                                                               resetSeconds: Double(today + 1) * 86_400 - now))
             }

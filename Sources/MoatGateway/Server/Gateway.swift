@@ -1,65 +1,86 @@
-import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MoatCore
 import MoatDetect
 import MoatStore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
 /// The inline gateway: one value built from a frozen configuration, serving the proxy listener and the
 /// admin listener, with the exchange log, the limiter and live detection shared between requests.
+///
+/// The proxy listener is Hummingbird's server (binding, lifecycle, graceful shutdown) with a channel
+/// pipeline of Moat's own: NIO's HTTP/1.1 codec and `ProxyConnection`, which handles each request on its
+/// connection's event loop without tasks, and forwards it on pooled upstream connections of that same
+/// loop. The admin listener is an ordinary Hummingbird application.
 public final class Gateway: Sendable {
     public let config: GatewayConfig
     public let store: MoatStore
     public let metrics: GatewayMetrics
     public let actions: ActionTable
     public let enforcer: Enforcer
+    public let limiter: any UsageLimiter
+    public let log: ExchangeLog
     let keys: KeyCache
     let accounts: AccountDirectory
-    let limiter = Mutex(RateLimiter())
-    let http: HTTPClient
-    let log: ExchangeLogWriter
-    let detection: AsyncStream<Exchange>.Continuation
-    let detectionStream: AsyncStream<Exchange>
+    let subjects = SubjectTable()
+    let tiers: TierTable
+    let trustedProxies: TrustedProxies
+    /// By API: 0 OpenAI, 1 Anthropic.
+    let endpoints: [UpstreamEndpoint?]
     let logger: Logger
+    private let loops = Mutex([ObjectIdentifier: LoopContext]())
+    private let stopping = Atomic<Bool>(false)
+    private let detectionLoop: MultiThreadedEventLoopGroup
+    private let detection = Mutex<Task<Void, Never>?>(nil)
+    private let revocationsCheckedAt = Mutex(Date())
+    private let closed = Mutex(false)
+
 
     public init(config: GatewayConfig, store: MoatStore, logger: Logger = Logger(label: "moat.gateway"),
-                detectionConfig: DetectionConfig? = nil) throws {
+                detectionConfig: DetectionConfig? = nil, limiter: (any UsageLimiter)? = nil) throws {
         try config.validate()
         self.config = config
         self.store = store
         self.logger = logger
         metrics = GatewayMetrics()
-        let overrides = try store.overrides()
-        actions = ActionTable(overrides: overrides)
-        keys = KeyCache(store: store)
+        actions = ActionTable(overrides: try store.overrides())
+        keys = KeyCache()
         let (known, mark) = try store.accounts(writtenAfter: 0)
         accounts = AccountDirectory(known, mark: mark)
+        tiers = TierTable(limits: config.limits, throttleTier: config.policy.throttleTier)
+        trustedProxies = TrustedProxies(config: config.trustedProxies)
+        self.limiter = limiter ?? LocalLimiter()
+        endpoints = try [config.upstreams.openai, config.upstreams.anthropic].enumerated().map { i, upstream in
+            try upstream.map { try UpstreamEndpoint(api: i == 0 ? .openAI : .anthropic, index: i, upstream: $0, forwardHeaders: config.forwardHeaders) }
+        }
+        log = try ExchangeLog(store: store, config: config.log, metrics: metrics, logger: logger)
         var detect = detectionConfig ?? DetectionConfig()
         detect.reorderWindowSeconds = config.detectionReorderSeconds
+        detectionLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        detectionLoop.next().execute { BackgroundPriority.lowerCurrentThread() }
         enforcer = Enforcer(engine: DetectionEngine(config: detect, accounts: known), policy: config.policy,
-                            table: actions, store: store, logger: logger, metrics: metrics)
-        var httpConfig = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstreamTimeoutSeconds))))
-        // Model calls take seconds: the library's default of 8 connections per upstream would cap requests in flight.
-        httpConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
-        log = ExchangeLogWriter(store: store, metrics: metrics)
-        (detectionStream, detection) = AsyncStream.makeStream(of: Exchange.self, bufferingPolicy: .bufferingNewest(1 << 20))
+                            table: actions, store: store, logger: logger, metrics: metrics, on: detectionLoop.next())
+        if config.replay != nil {
+            logger.warning("replay mode: exchanges take their event time from the request header `\(config.replay!.eventTimeHeader)`; never expose this gateway to real clients")
+        }
+        log.start()
+        let enforcer = self.enforcer, journal = log.journal
+        let start = journal.end
+        detection.withLock { $0 = Task { await enforcer.follow(journal: journal, from: start) } }
     }
 
-    /// The proxy listener's routes: both model APIs and a health check.
-    public func proxyRouter() -> Router<GatewayRequestContext> {
-        let router = Router(context: GatewayRequestContext.self)
-        router.post("/v1/chat/completions") { request, context in try await self.proxy(.openAI, request, context) }
-        router.post("/v1/messages") { request, context in try await self.proxy(.anthropic, request, context) }
-        router.get("/health") { _, _ in "ok" }
-        return router
-    }
+    // MARK: - Listeners
 
+    /// The proxy listener: both model APIs and `GET /health`, on Moat's own pipeline.
     public func proxyApplication() -> some ApplicationProtocol {
-        Application(router: proxyRouter(),
+        Application(router: Router(context: GatewayRequestContext.self),
+                    server: HTTPServerBuilder { _ in ProxyChildChannel(gateway: self) },
                     configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "moat"),
                     logger: logger)
     }
@@ -70,10 +91,8 @@ public final class Gateway: Sendable {
                     logger: logger)
     }
 
-    /// Live detection, off the request path.
-    public var detectionService: EnforcementService { EnforcementService(enforcer: enforcer, stream: detectionStream, input: detection) }
-
-    /// Picks up accounts imported into the store while the gateway runs (`moat accounts import`).
+    /// Picks up accounts imported into the store while the gateway runs (`moat accounts import`) and keys
+    /// revoked by another process (`moat keys revoke`).
     public var accountSyncService: AccountSyncService {
         AccountSyncService(gateway: self, interval: .milliseconds(Int64(config.accountsRefreshSeconds * 1000)))
     }
@@ -82,23 +101,43 @@ public final class Gateway: Sendable {
     /// Returns how many there were.
     @discardableResult
     public func syncAccounts() async throws -> Int {
-        let (fresh, mark) = try store.accounts(writtenAfter: accounts.mark)
+        let (store, mark) = (self.store, accounts.mark)
+        let (fresh, newMark) = try await offLoop { try store.accounts(writtenAfter: mark) }
         guard !fresh.isEmpty else { return 0 }
-        accounts.add(fresh, mark: mark)
+        accounts.add(fresh, mark: newMark)
         await enforcer.register(accounts: fresh)
         logger.info("accounts imported", metadata: ["accounts": "\(fresh.count)"])
         return fresh.count
     }
 
-    /// Runs both listeners and live detection until SIGINT or SIGTERM, then drains: in-flight requests
-    /// finish, the exchange log is flushed, the upstream client shuts down.
-    public func run() async throws {
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: proxyApplication()), .init(service: adminApplication()),
-                                            .init(service: detectionService), .init(service: accountSyncService)],
-                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    /// Picks up what other processes changed in the store: imported accounts, revoked keys.
+    public func syncStore() async throws {
+        try await syncAccounts()
+        try await syncRevocations()
+    }
+
+    /// Forgets cached keys revoked since the last look (revocations made by another process).
+    func syncRevocations() async throws {
+        let since = revocationsCheckedAt.withLock { $0 }.addingTimeInterval(-5)
+        let now = Date()
+        let store = self.store
+        let revoked = try await offLoop { try store.revokedKeyDigests(since: since) }
+        for hex in revoked { if let d = KeyDigest(hex: hex) { keys.remove(d) } }
+        revocationsCheckedAt.withLock { $0 = now }
+    }
+
+    /// Runs both listeners until SIGINT or SIGTERM, then drains: in-flight requests finish (up to
+    /// `shutdownGrace`; longer ones end as `cancelled`, and are logged), the journal is closed and written
+    /// to the store, live detection reads it to the end.
+    public func run(shutdownGrace: Duration = .seconds(30)) async throws {
+        var groupConfig = ServiceGroupConfiguration(
+            services: [.init(service: adminApplication()), .init(service: accountSyncService),
+                       .init(service: ProxyService(app: proxyApplication(), gateway: self))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = shutdownGrace
+        groupConfig.maximumCancellationDuration = .seconds(5)
         do {
-            try await group.run()
+            try await ServiceGroup(configuration: groupConfig).run()
         } catch {
             await shutdown()
             throw error
@@ -106,60 +145,186 @@ public final class Gateway: Sendable {
         await shutdown()
     }
 
-    public func shutdown() async {
-        detection.finish()
-        log.drain()
-        try? await http.shutdown()
-    }
-}
-
-/// API keys by presented secret, cached for a short time (revocations through the admin API apply at once).
-final class KeyCache: Sendable {
-    private let store: MoatStore
-    private let cache = Mutex([String: (APIKeyRecord?, Date)]())
-    static let ttl: TimeInterval = 2
-
-    init(store: MoatStore) { self.store = store }
-
-    /// The active key for a secret, nil when unknown or revoked.
-    func lookup(secret: String) throws -> APIKeyRecord? {
-        let now = Date()
-        if let (record, expires) = cache.withLock({ $0[secret] }), expires > now { return record }
-        let record = try store.key(secret: secret).flatMap { $0.isActive ? $0 : nil }
-        cache.withLock { c in
-            if c.count > 100_000 { c.removeAll() }
-            c[secret] = (record, now.addingTimeInterval(Self.ttl))
+    /// Ends every exchange in flight now: client connections close, their exchanges are logged as
+    /// `cancelled` (what the end of a graceful shutdown's grace period does). Returns once they are closed.
+    public func cancelInFlight() async {
+        beginStopping()
+        for context in loops.withLock({ Array($0.values) }) {
+            let closing = try? await context.eventLoop.submit { context.closeClientConnections() }.get()
+            for f in closing ?? [] { try? await f.get() }
         }
-        return record
+        await drainLoops()
     }
 
-    func invalidate() { cache.withLock { $0.removeAll() } }
+    /// Returns once every loop has run what was queued on it (the journal writes of exchanges just ended).
+    func drainLoops() async {
+        for context in loops.withLock({ Array($0.values) }) {
+            try? await context.eventLoop.submit {}.get()
+        }
+    }
+
+    var isStopping: Bool { stopping.load(ordering: .relaxed) }
+    func beginStopping() { stopping.store(true, ordering: .relaxed) }
+
+    /// Closes the journal (after the proxy stopped serving), writes it to the store, lets detection read
+    /// it to the end, closes idle upstream connections.
+    public func shutdown() async {
+        let first = closed.withLock { c -> Bool in
+            defer { c = true }
+            return !c
+        }
+        guard first else { return }
+        beginStopping()
+        await drainLoops()
+        let log = self.log
+        try? await offLoop { log.close() }
+        await detection.withLock({ $0 })?.value
+        for context in loops.withLock({ Array($0.values) }) {
+            context.eventLoop.execute {
+                context.stopSweeping()
+                context.closeIdleConnections()
+            }
+        }
+        try? await detectionLoop.shutdownGracefully()
+    }
+
+    /// Waits until everything logged so far is in the store and has reached detection (tests, tools).
+    public func waitUntilLogged(timeout: Duration = .seconds(10)) async -> Bool {
+        await drainLoops()
+        let log = self.log
+        let deadline = ContinuousClock.now + timeout
+        // Polled, not waited for on a thread-pool thread: key lookups and the admin API's store reads
+        // share that pool, and a blocked thread would hold them up.
+        let target = log.journal.end
+        var stored = log.ingester.waitUntilIngested(target, timeout: .zero)
+        while !stored, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+            stored = log.ingester.waitUntilIngested(target, timeout: .zero)
+        }
+        while await enforcer.ingestedFromJournal < log.journal.appended, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return stored
+    }
+
+    // MARK: - For the request path
+
+    /// The per-loop state of `eventLoop`, made on first use.
+    func loopContext(for eventLoop: any EventLoop) -> LoopContext {
+        let id = ObjectIdentifier(eventLoop)
+        return loops.withLock { all in
+            if let c = all[id] { return c }
+            let c = LoopContext(eventLoop: eventLoop, endpoints: endpoints, maxConnections: config.upstreamMaxConnections, metrics: metrics,
+                                log: log, logger: logger)
+            all[id] = c
+            return c
+        }
+    }
+
+    /// Looks a key up in the store on NIO's thread pool (never on the event loop) and caches the result.
+    func lookUpKey(_ digest: KeyDigest, on eventLoop: any EventLoop) -> EventLoopFuture<KeyEntry?> {
+        NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { [self] () throws -> KeyEntry? in
+            guard let record = try store.key(sha256Hex: digest.hex), record.isActive else {
+                keys.storeInvalid(digest)
+                return nil
+            }
+            let entry = makeEntry(record)
+            keys.storeValid(digest, entry)
+            return entry
+        }
+    }
+
+    func makeEntry(_ record: APIKeyRecord) -> KeyEntry {
+        var entry = KeyEntry(record: record, keySubject: subjects.id(.key, record.id), accountSubject: subjects.id(.account, record.account),
+                             identity: nil, org: nil, orgSubject: nil, tier: tiers.defaultIndex, directoryVersion: -1)
+        resolve(&entry)
+        return entry
+    }
+
+    /// Fills a key's account-derived fields (org, tier) from the account directory.
+    private func resolve(_ entry: inout KeyEntry) {
+        var version = 0
+        let identity = accounts.identity(entry.record.account, version: &version)
+        entry.identity = identity
+        entry.org = entry.record.org ?? identity?.orgID
+        entry.orgSubject = entry.org.map { subjects.id(.org, $0) }
+        entry.tier = tiers.index(program: identity?.program, verification: identity?.verification)
+        entry.directoryVersion = version
+    }
+
+    /// A cached key's entry, re-resolved when accounts were imported since.
+    func current(_ entry: KeyEntry, digest: KeyDigest) -> KeyEntry {
+        guard entry.directoryVersion != accounts.version else { return entry }
+        var fresh = entry
+        resolve(&fresh)
+        keys.update(digest, fresh)
+        return fresh
+    }
+
+    /// Writes the rate-limit headers of `status` as `name: value\r\n` lines.
+    func addLimitHeaders(_ api: ModelAPI, _ status: RateLimiter.Status, now: Double, to lines: inout ByteBuffer) {
+        let pairs = api == .anthropic ? status.anthropicHeaders(now: now) : status.openAIHeaders()
+        for (name, value) in pairs {
+            lines.writeString(name)
+            lines.writeStaticString(": ")
+            lines.writeString(value)
+            lines.writeStaticString("\r\n")
+        }
+    }
+
+    func upstream(_ api: ModelAPI) -> GatewayConfig.Upstream? {
+        api == .openAI ? config.upstreams.openai : config.upstreams.anthropic
+    }
 }
 
-/// What the provider knows about each account (program, verification, org), for tiers and detection.
-final class AccountDirectory: Sendable {
-    private struct State {
-        var byID: [String: Account] = [:]
-        /// The store's write mark of the newest account read (`MoatStore.accounts(writtenAfter:)`).
-        var mark: Int64 = 0
+/// Runs blocking work (SQLite) on NIO's thread pool, never on an event loop.
+func offLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await NIOThreadPool.singleton.runIfActive(body)
+}
+
+/// The proxy listener as a service: when it has stopped serving (graceful shutdown), the gateway stops
+/// taking exchanges.
+struct ProxyService<App: ApplicationProtocol>: Service {
+    let app: App
+    let gateway: Gateway
+
+    func run() async throws {
+        do {
+            try await app.run()
+        } catch {
+            gateway.beginStopping()
+            throw error
+        }
+        gateway.beginStopping()
+    }
+}
+
+/// Moat's pipeline for proxy connections, on Hummingbird's server: NIO's HTTP/1.1 codec and
+/// `ProxyConnection`. A half-closed connection is a closed one (a client that stops sending is gone).
+struct ProxyChildChannel: ServerChildChannel {
+    struct Value: ServerChildChannelValue {
+        let channel: any Channel
     }
 
-    private let state: Mutex<State>
+    let gateway: Gateway
 
-    init(_ list: [Account], mark: Int64 = 0) {
-        var s = State(mark: mark)
-        for a in list { s.byID[a.accountID] = a }
-        state = Mutex(s)
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: false)
+            // NIO's request decoder; responses are written as bytes by `ProxyConnection` itself.
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+            try channel.pipeline.syncOperations.addHandler(ProxyConnection(gateway: gateway))
+            return Value(channel: channel)
+        }
     }
 
-    func identity(_ id: String) -> Account? { state.withLock { $0.byID[id] } }
-    var mark: Int64 { state.withLock { $0.mark } }
-
-    /// Adds or replaces accounts read from the store up to `mark`.
-    func add(_ list: [Account], mark: Int64) {
-        state.withLock { s in
-            for a in list { s.byID[a.accountID] = a }
-            s.mark = max(s.mark, mark)
+    func handle(value: Value, logger: Logger) async {
+        await withTaskCancellationHandler {
+            try? await value.channel.closeFuture.get()
+        } onCancel: {
+            // The shutdown's grace period is over: what is still in flight ends as `cancelled`.
+            gateway.beginStopping()
+            value.channel.close(promise: nil)
         }
     }
 }

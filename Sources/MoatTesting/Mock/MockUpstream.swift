@@ -13,7 +13,9 @@ import NIOCore
 /// - `x-mock-error: <status>` answers with that status (400...599) and the API's native error body;
 /// - `x-mock-latency-ms: N` delays the response head by N ms;
 /// - `x-mock-chunk-delay-ms: N` sleeps N ms between stream events;
-/// - `x-mock-words: N` sets the answer's length in words (still capped by `max_tokens` and 200).
+/// - `x-mock-words: N` sets the answer's length in words (still capped by `max_tokens` and 200);
+/// - `x-mock-break-after: N` breaks the answer off: a stream after N events, a complete answer after N
+///   bytes of its body, by closing the connection (an upstream that fails mid-answer).
 ///
 /// It records nothing about the request; API keys are neither checked nor kept.
 public struct MockUpstream: Sendable {
@@ -69,14 +71,17 @@ public struct MockUpstream: Sendable {
         switch api {
         case .openAI:
             return parsed.stream
-                ? eventStream(openAIEvents(parsed, completion), delay: options.chunkDelay)
-                : json(.ok, openAIBody(parsed, completion))
+                ? eventStream(openAIEvents(parsed, completion), delay: options.chunkDelay, breakAfter: options.breakAfter)
+                : json(.ok, openAIBody(parsed, completion), breakAfter: options.breakAfter)
         case .anthropic:
             return parsed.stream
-                ? eventStream(anthropicEvents(parsed, completion), delay: options.chunkDelay)
-                : json(.ok, anthropicBody(parsed, completion))
+                ? eventStream(anthropicEvents(parsed, completion), delay: options.chunkDelay, breakAfter: options.breakAfter)
+                : json(.ok, anthropicBody(parsed, completion), breakAfter: options.breakAfter)
         }
     }
+
+    /// The connection is dropped mid-answer (`x-mock-break-after`).
+    struct BrokenOff: Error {}
 
     static func error(_ api: MockAPI, status: Int, message: String) -> Response {
         var response = switch api {
@@ -87,18 +92,26 @@ public struct MockUpstream: Sendable {
         return response
     }
 
-    static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8], breakAfter: Int? = nil) -> Response {
+        if let cut = breakAfter, cut < bytes.count {
+            return Response(status: status, headers: [.contentType: "application/json"],
+                            body: ResponseBody(contentLength: bytes.count) { writer in
+                                try await writer.write(ByteBuffer(bytes: bytes[..<cut]))
+                                throw BrokenOff()
+                            })
+        }
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// Server-sent events, one write per event, so a proxy's pass-through can be observed.
-    static func eventStream(_ events: [[UInt8]], delay: Duration?) -> Response {
+    static func eventStream(_ events: [[UInt8]], delay: Duration?, breakAfter: Int? = nil) -> Response {
         Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
                 for (i, event) in events.enumerated() {
+                    if let breakAfter, i >= breakAfter { throw BrokenOff() }
                     if i > 0, let delay { try await Task.sleep(for: delay) }
                     try await writer.write(ByteBuffer(bytes: event))
                 }
@@ -113,7 +126,9 @@ public struct MockUpstream: Sendable {
         var latency: Duration?
         var chunkDelay: Duration?
         var words: Int?
+        var breakAfter: Int?
 
+        static let breakField = HTTPField.Name("x-mock-break-after")!
         static let errorField = HTTPField.Name("x-mock-error")!
         static let latencyField = HTTPField.Name("x-mock-latency-ms")!
         static let chunkDelayField = HTTPField.Name("x-mock-chunk-delay-ms")!
@@ -129,6 +144,7 @@ public struct MockUpstream: Sendable {
             latency = int(Self.latencyField, 1...600_000).map { .milliseconds($0) }
             chunkDelay = int(Self.chunkDelayField, 1...60_000).map { .milliseconds($0) }
             words = int(Self.wordsField, 0...MockText.maxWords)
+            breakAfter = int(Self.breakField, 0...1_000_000)
         }
     }
 }

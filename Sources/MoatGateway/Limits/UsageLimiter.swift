@@ -1,0 +1,59 @@
+import Synchronization
+
+/// Admission against usage limits, in two steps: reserve when a request is admitted (from `max_tokens`),
+/// settle with the real usage when its exchange ends, whatever way it ends.
+///
+/// `LocalLimiter` keeps every bucket of this process in memory. A limiter shared by several gateway
+/// replicas (budgets leased from a database) plugs in behind the same two calls; the request path does
+/// not change.
+public protocol UsageLimiter: Sendable {
+    func reserve(_ request: RateLimiter.Request, now: Double) -> RateLimiter.Decision
+    func settle(_ reservation: RateLimiter.Reservation, inputTokens: Int, outputTokens: Int, now: Double)
+    /// The current windows of these subjects, for headers and the admin API.
+    func status(_ subjects: RateLimiter.Subjects, now: Double) -> RateLimiter.Status
+}
+
+/// The in-process limiter: one `RateLimiter` behind a mutex.
+public final class LocalLimiter: UsageLimiter {
+    private let state = Mutex(RateLimiter())
+
+    public init() {}
+
+    public func reserve(_ request: RateLimiter.Request, now: Double) -> RateLimiter.Decision {
+        state.withLock { $0.admit(request, now: now) }
+    }
+
+    public func settle(_ reservation: RateLimiter.Reservation, inputTokens: Int, outputTokens: Int, now: Double) {
+        state.withLock { $0.settle(reservation, inputTokens: inputTokens, outputTokens: outputTokens, now: now) }
+    }
+
+    public func status(_ subjects: RateLimiter.Subjects, now: Double) -> RateLimiter.Status {
+        state.withLock { $0.status(subjects, now: now) }
+    }
+}
+
+/// Interned subject ids: each key, account and organisation gets a small integer once, the first time it
+/// is seen (when its key is looked up, off the request path), and keeps it for the life of the process.
+/// The table grows only with keys that authenticated, never with what a client sends.
+public final class SubjectTable: Sendable {
+    private struct State {
+        var ids: [RateLimiter.Scope: [String: Int32]] = [.key: [:], .account: [:], .org: [:]]
+        var next: Int32 = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func id(_ scope: RateLimiter.Scope, _ name: String) -> RateLimiter.SubjectID {
+        state.withLock { s in
+            if let id = s.ids[scope]?[name] { return RateLimiter.SubjectID(id) }
+            let id = s.next
+            s.next += 1
+            s.ids[scope, default: [:]][name] = id
+            return RateLimiter.SubjectID(id)
+        }
+    }
+
+    public var count: Int { state.withLock { Int($0.next) } }
+}
