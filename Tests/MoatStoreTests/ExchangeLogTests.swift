@@ -89,8 +89,8 @@ func exported(_ store: MoatStore, since: Timestamp? = nil) throws -> [String] {
         #expect(try store.exchangeCount() == 2_000)
     }
 
-    /// Not a benchmark (those are scripts): a loose guard that batching stays fast. Prints the rate.
-    @Test func appendThroughput() throws {
+    /// Batched appends keep every exchange. Speed is measured by benchmarks, not here; the rate is printed only.
+    @Test func batchedAppendsKeepEveryExchange() throws {
         let store = try MoatStore.temporary()
         let batches = 40, size = 256
         let all = (0..<batches).map { b in (0..<size).map { exchange("p-\(b)-\($0)", Int64(b * size + $0), account: "acct-\($0 % 50)") } }
@@ -106,6 +106,5 @@ func exported(_ store: MoatStore, since: Timestamp? = nil) throws -> [String] {
         let rate = Double(batches * size) / seconds
         print("appendExchanges: \(batches)×\(size) in \(total), \(Int(rate)) exchanges/s, slowest batch \(slowest)")
         #expect(try store.exchangeCount() == batches * size)
-        #expect(rate > 2_000)
     }
 }
