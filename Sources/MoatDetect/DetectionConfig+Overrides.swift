@@ -18,7 +18,7 @@ extension DetectionConfig {
         "residentialIPWeight": \.residentialIPWeight, "networkShareFull": \.networkShareFull, "minHardKindWeight": \.minHardKindWeight,
         "campaignMergeHardThreshold": \.campaignMergeHardThreshold, "rarityFloorAccounts": \.rarityFloorAccounts,
         "signupBurstFactor": \.signupBurstFactor, "familySimilarity": \.familySimilarity, "burstLift": \.burstLift,
-        "burstAlpha": \.burstAlpha, "syncMinSpanHours": \.syncMinSpanHours, "syncJoinMinSpanHours": \.syncJoinMinSpanHours, "syncMinShare": \.syncMinShare,
+        "burstAlpha": \.burstAlpha, "burstBaselineTrim": \.burstBaselineTrim, "syncMinSpanHours": \.syncMinSpanHours, "syncJoinMinSpanHours": \.syncJoinMinSpanHours, "syncMinShare": \.syncMinShare,
         "syncAlpha": \.syncAlpha, "syncNullInflation": \.syncNullInflation, "syncClusterOverlap": \.syncClusterOverlap, "familyMergeShare": \.familyMergeShare,
         "familyAttachShare": \.familyAttachShare, "familyExtractingShare": \.familyExtractingShare, "memoryGapHours": \.memoryGapHours,
         "campaignMeanScore": \.campaignMeanScore, "familyGroupMeanScore": \.familyGroupMeanScore,

@@ -94,6 +94,9 @@ struct CoActivity {
     let minAccounts: Int
     let lift: Double
     let alpha: Double
+    /// Share of the baseline windows before, the busiest ones, left out of the baseline: a scheduler's previous
+    /// wave falls in them and must not hide the next one.
+    let baselineTrim: Double
     var streams: [UInt64: Stream] = [:]
 
     init(config: DetectionConfig) {
@@ -103,6 +106,7 @@ struct CoActivity {
         minAccounts = config.burstMinAccounts
         lift = config.burstLift
         alpha = config.burstAlpha
+        baselineTrim = min(max(config.burstBaselineTrim, 0), 0.5)
     }
 
     static func streamKey(_ value: UInt64, scale: Int) -> UInt64 { StableHash.mix(value &+ UInt64(scale + 1) &* 0x51_7CC1_B727_220A) }
@@ -139,9 +143,7 @@ struct CoActivity {
         let m = st.ring.count
         let skip = scales[Int(st.scale)].skipCells
         // The newest `skip` windows are left out of the baseline before.
-        var recent = 0
-        for k in 0..<skip { recent += Int(st.ring[(st.ringPosition + m - 1 - k) % m]) }
-        let before = Double(st.ringSum - recent) / Double(max(1, m - skip))
+        let before = Self.trimmedMean(st.ring, newest: (st.ringPosition + m - 1) % m, skip: skip, trim: baselineTrim)
         if x > 0 { st.cellsWithActivity += 1 }
         if x >= minAccounts {
             st.pending.append(Pending(cell: st.cell, members: st.members, before: before))
@@ -172,6 +174,32 @@ struct CoActivity {
             }
         }
         streams[key] = st
+    }
+
+    /// Mean of the ring's windows except the newest `skip`, leaving out the busiest `trim` share of them.
+    static func trimmedMean(_ ring: [UInt16], newest: Int, skip: Int, trim: Double) -> Double {
+        let m = ring.count
+        let n = max(0, m - skip)
+        guard n > 0 else { return 0 }
+        let drop = Int(Double(n) * trim)
+        return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: n) { buffer in
+            var sum = 0
+            for k in 0..<n {
+                let v = ring[(newest + m - skip - k) % m]
+                buffer[k] = v
+                sum += Int(v)
+            }
+            if drop > 0 {
+                // Remove the `drop` largest by partial selection (n is at most a few dozen).
+                for d in 0..<drop {
+                    var best = d
+                    for k in (d + 1)..<n where buffer[k] > buffer[best] { best = k }
+                    sum -= Int(buffer[best])
+                    buffer.swapAt(d, best)
+                }
+            }
+            return Double(sum) / Double(n - drop)
+        }
     }
 
     /// The windows after a window that form its after-baseline (the next one may still hold the same wave).
