@@ -124,10 +124,11 @@ policy: {{campaign: block, suspicious: allow, takedown: true, review_below_confi
         upstream = serve = None
     assert serve is not None, "moat serve did not start: " + (work / "serve.log").read_text()
     labels = [json.loads(line) for line in open(work / "labels.jsonl")]
+    attackers = {l["account_id"] for l in labels if l.get("campaign")}
+    accounts = [json.loads(line)["account_id"] for line in open(work / "accounts.jsonl")]
     state = {"work": work, "moat": moat, "token": token, "ui": f"http://127.0.0.1:{admin_port}/ui",
              "admin": f"http://127.0.0.1:{admin_port}", "proxy": f"http://127.0.0.1:{proxy_port}",
-             "benign": sorted(l["account_id"] for l in labels if not l.get("campaign")),
-             "attackers": {l["account_id"] for l in labels if l.get("campaign")}}
+             "benign": sorted(a for a in accounts if a not in attackers), "attackers": attackers}
     yield state
     if state.get("replay"):
         _stop(state["replay"])
