@@ -29,7 +29,7 @@ struct DashboardTests {
                 let body = form.map { "\(Self.encode($0.key))=\(Self.encode($0.value))" }.joined(separator: "&")
                 request.body = .bytes(ByteBuffer(string: body))
             }
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let response = try await Self.client.execute(request, timeout: .seconds(30))
             let bytes = try await response.body.collect(upTo: 16 << 20)
             var h: [String: String] = [:]
             for (name, value) in response.headers {
@@ -38,6 +38,9 @@ struct DashboardTests {
             }
             return GatewayHarness.Reply(status: Int(response.status.code), headers: h, body: String(buffer: bytes))
         }
+
+        /// A client that does not follow redirects (the dashboard answers with 303s), alive for the whole run.
+        static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
 
         static func encode(_ s: String) -> String {
             s.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s
@@ -52,6 +55,16 @@ struct DashboardTests {
                                        cookies: ["moat_login": cookie])
             return (reply, Self.cookie("moat_session", in: reply.headers["set-cookie"] ?? ""))
         }
+
+        /// This browser, logged in with the right token.
+        func loggedIn() async throws -> Browser {
+            var b = self
+            b.session = try await login("admin-token").session
+            guard b.session != nil else { throw LoginFailed() }
+            return b
+        }
+
+        struct LoginFailed: Error {}
 
         static func value(of field: String, in html: String) -> String? {
             guard let r = html.range(of: "name=\"\(field)\" value=\"") else { return nil }
@@ -105,7 +118,8 @@ struct DashboardTests {
             #expect(setCookie.contains("SameSite=Strict"))
             #expect(setCookie.contains("Path=/ui"))
             var session = browser
-            session.session = try #require(right.session)
+            session.session = right.session
+            #expect(session.session != nil)
             let keys = try await session.call(.GET, "/ui/keys")
             #expect(keys.status == 200)
             #expect(keys.headers["content-security-policy"]?.contains("default-src 'none'") == true)
@@ -124,8 +138,7 @@ struct DashboardTests {
 
     @Test func aStateChangeNeedsTheSessionsCSRFTokenAndThisOrigin() async throws {
         try await Self.withDashboard { h, browser in
-            var b = browser
-            b.session = try #require(try await browser.login("admin-token").session)
+            let b = try await browser.loggedIn()
             let page = try await b.call(.GET, "/ui/keys")
             let csrf = try #require(Browser.value(of: "csrf", in: page.body))
             let path = "/ui/keys/\(h.key.id)/revoke"
@@ -146,8 +159,7 @@ struct DashboardTests {
 
     @Test func aCreatedKeysSecretIsShownOnceAndWorks() async throws {
         try await Self.withDashboard { h, browser in
-            var b = browser
-            b.session = try #require(try await browser.login("admin-token").session)
+            let b = try await browser.loggedIn()
             let csrf = try #require(Browser.value(of: "csrf", in: try await b.call(.GET, "/ui/keys").body))
             let created = try await b.call(.POST, "/ui/keys", form: ["csrf": csrf, "account": "acct-9", "name": "<b>x</b>"])
             #expect(created.status == 200)
@@ -162,8 +174,7 @@ struct DashboardTests {
 
     @Test func logoutEndsTheSession() async throws {
         try await Self.withDashboard { _, browser in
-            var b = browser
-            b.session = try #require(try await browser.login("admin-token").session)
+            let b = try await browser.loggedIn()
             let csrf = try #require(Browser.value(of: "csrf", in: try await b.call(.GET, "/ui").body))
             #expect(try await b.call(.POST, "/ui/logout", form: ["csrf": csrf]).status == 303)
             #expect(try await b.call(.GET, "/ui").status == 303)
@@ -172,8 +183,7 @@ struct DashboardTests {
 
     @Test func theOverviewCountsRequestsAndRefusalsFromTheGatewaysOwnCounters() async throws {
         try await Self.withDashboard { h, browser in
-            var b = browser
-            b.session = try #require(try await browser.login("admin-token").session)
+            let b = try await browser.loggedIn()
             _ = try await h.send("/v1/messages", GatewayHarness.anthropicBody)
             _ = try await h.send("/v1/messages", GatewayHarness.anthropicBody, key: "sk-wrong")
             let reply = try await b.call(.GET, "/ui/overview.json")

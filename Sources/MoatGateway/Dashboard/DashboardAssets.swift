@@ -37,6 +37,8 @@ enum DashboardAssets {
         .side{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,3fr);gap:20px;align-items:start}
         @media (max-width:800px){.side{grid-template-columns:1fr}}
         .review-campaign{border:1px solid #d5d9de;border-radius:6px;padding:4px 16px 12px;margin:16px 0}
+        .review-campaign h2{border-top:0;margin-top:12px}
+        td a{white-space:nowrap}
         svg.spark{width:100%;max-width:520px;height:60px;display:block}
         svg.spark polyline{fill:none;stroke:#0b5cad;stroke-width:2}
         svg.spark line{stroke:#d5d9de}
