@@ -69,14 +69,6 @@ def _stop(process):
             process.wait()
 
 
-def _replay_settings(moat: str) -> str:
-    """The gateway settings `moat replay` needs (they are named differently before and after the fast path)."""
-    help_text = subprocess.run([moat, "replay", "--help"], capture_output=True, text=True).stdout
-    if "trusted_proxies" in help_text:
-        return "trusted_proxies: [127.0.0.1/32]\nreplay: {event_time_header: x-moat-event-time, max_age_days: 3650}\n"
-    return "trust_forwarded_for: true\nevent_time_header: x-moat-event-time\n"
-
-
 @pytest.fixture(scope="module")
 def gw():
     """`moat simulate` (smoke), `moat mock-upstream`, and `moat serve` with every campaign verdict held for
@@ -99,7 +91,9 @@ store: "{store}"
 upstreams:
   openai: {{url: "http://127.0.0.1:{mock_port}"}}
   anthropic: {{url: "http://127.0.0.1:{mock_port}"}}
-{_replay_settings(moat)}tls_fingerprint_header: x-ja4
+trusted_proxies: [127.0.0.1/32]
+replay: {{event_time_header: x-moat-event-time, max_age_days: 3650}}
+tls_fingerprint_header: x-ja4
 asn_header: x-client-asn
 asn_org_header: x-client-asn-org
 country_header: x-client-country
