@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "MoatGateway",
             dependencies: [
-                "MoatCore", "MoatDetect", "MoatStore",
+                "MoatCore", "MoatDetect", "MoatStore", "MoatReport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs the browser tests (tests/browser/test_*.py) in real headless Chromium through chromedriver and
-# selenium: the HTML campaign report written by `moat demo` and `moat report`.
+# selenium: the HTML campaign report written by `moat demo` and `moat report`, and the operator dashboard
+# (`/ui` on a running `moat serve` in front of `moat mock-upstream`, with the official openai and anthropic SDKs).
 #
 #   tests/browser/run.sh [pytest args...]
 #
-# Env: MOAT_PYTHON (a python with selenium and pytest; default: a venv in .build/sdk-venv, filled from
+# Env: MOAT_PYTHON (a python with selenium, pytest, openai and anthropic; default: a venv in .build/sdk-venv, filled from
 # PyPI on first use), MOAT_BIN (a prebuilt moat; default: swift build), MOAT_CHROMIUM and
 # MOAT_CHROMEDRIVER (default: chromium and chromedriver on PATH; Debian: apt-get install chromium
 # chromium-driver, which this script does itself when run as root and they are missing),
@@ -42,8 +43,8 @@ else
     [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
     python="$venv/bin/python"
 fi
-if ! "$python" -c 'import selenium, pytest' 2>/dev/null; then
-    "$python" -m pip install --quiet --disable-pip-version-check selenium pytest </dev/null
+if ! "$python" -c 'import selenium, pytest, openai, anthropic' 2>/dev/null; then
+    "$python" -m pip install --quiet --disable-pip-version-check selenium pytest openai anthropic </dev/null
 fi
 "$python" -c 'import sys, selenium, pytest; print(f"python {sys.version.split()[0]}, selenium {selenium.__version__}, pytest {pytest.__version__}")'
 

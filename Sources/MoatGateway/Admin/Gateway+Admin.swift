@@ -100,6 +100,7 @@ extension Gateway {
             try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "key-revoked", subject: "key:" + id, reasons: []))
             return Response(status: .noContent)
         }
+        addDashboard(to: router)
         return router
     }
 

@@ -247,5 +247,5 @@ struct TimeChart {
 }
 
 extension HTML {
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    public init(bytes: [UInt8]) { self.bytes = bytes }
 }

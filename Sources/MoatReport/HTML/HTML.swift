@@ -8,48 +8,48 @@
 /// var page = HTMLBuffer()
 /// page.add("<td data-v=\"\(row.exchanges)\">\(accountID)</td>")
 /// ```
-struct HTML: ExpressibleByStringInterpolation, Sendable {
-    var bytes: [UInt8]
+public struct HTML: ExpressibleByStringInterpolation, Sendable {
+    public var bytes: [UInt8]
 
-    init(stringLiteral value: String) { bytes = Array(value.utf8) }
+    public init(stringLiteral value: String) { bytes = Array(value.utf8) }
 
-    init(stringInterpolation: StringInterpolation) { bytes = stringInterpolation.bytes }
+    public init(stringInterpolation: StringInterpolation) { bytes = stringInterpolation.bytes }
 
     /// Escaped text.
-    init(text: String) {
+    public init(text: String) {
         bytes = []
         HTML.escape(text, into: &bytes)
     }
 
-    static let empty = HTML(stringLiteral: "")
+    public static let empty = HTML(stringLiteral: "")
 
-    struct StringInterpolation: StringInterpolationProtocol {
+    public struct StringInterpolation: StringInterpolationProtocol {
         var bytes: [UInt8] = []
 
-        init(literalCapacity: Int, interpolationCount: Int) {
+        public init(literalCapacity: Int, interpolationCount: Int) {
             bytes.reserveCapacity(literalCapacity + 16 * interpolationCount)
         }
 
-        mutating func appendLiteral(_ literal: String) { bytes.append(contentsOf: literal.utf8) }
+        public mutating func appendLiteral(_ literal: String) { bytes.append(contentsOf: literal.utf8) }
 
         /// Text: always escaped.
-        mutating func appendInterpolation(_ text: String) { HTML.escape(text, into: &bytes) }
-        mutating func appendInterpolation(_ text: Substring) { HTML.escape(String(text), into: &bytes) }
+        public mutating func appendInterpolation(_ text: String) { HTML.escape(text, into: &bytes) }
+        public mutating func appendInterpolation(_ text: Substring) { HTML.escape(String(text), into: &bytes) }
 
-        mutating func appendInterpolation(_ n: Int) { bytes.append(contentsOf: String(n).utf8) }
-        mutating func appendInterpolation(_ n: Int64) { bytes.append(contentsOf: String(n).utf8) }
+        public mutating func appendInterpolation(_ n: Int) { bytes.append(contentsOf: String(n).utf8) }
+        public mutating func appendInterpolation(_ n: Int64) { bytes.append(contentsOf: String(n).utf8) }
 
         /// A coordinate or measure, with at most `decimals` decimals.
-        mutating func appendInterpolation(_ x: Double, decimals: Int = 1) {
+        public mutating func appendInterpolation(_ x: Double, decimals: Int = 1) {
             bytes.append(contentsOf: HTML.number(x, decimals: decimals).utf8)
         }
 
         /// Markup built elsewhere from literals and escaped text.
-        mutating func appendInterpolation(_ html: HTML) { bytes.append(contentsOf: html.bytes) }
+        public mutating func appendInterpolation(_ html: HTML) { bytes.append(contentsOf: html.bytes) }
     }
 
     /// `x` with at most `decimals` decimals and no trailing zeros: `12.5`, `3`, `-0.25`.
-    static func number(_ x: Double, decimals: Int) -> String {
+    public static func number(_ x: Double, decimals: Int) -> String {
         guard x.isFinite else { return "0" }
         var scale = 1.0
         for _ in 0..<max(0, decimals) { scale *= 10 }
@@ -69,7 +69,7 @@ struct HTML: ExpressibleByStringInterpolation, Sendable {
         return (negative ? "-" : "") + String(whole) + digits
     }
 
-    static func escape(_ s: String, into out: inout [UInt8]) {
+    public static func escape(_ s: String, into out: inout [UInt8]) {
         for c in s.utf8 {
             switch c {
             case UInt8(ascii: "&"): out.append(contentsOf: "&amp;".utf8)
@@ -86,13 +86,13 @@ struct HTML: ExpressibleByStringInterpolation, Sendable {
 }
 
 /// The page being written.
-struct HTMLBuffer {
-    var bytes: [UInt8] = []
+public struct HTMLBuffer: Sendable {
+    public var bytes: [UInt8] = []
 
-    init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
 
-    mutating func add(_ html: HTML) { bytes.append(contentsOf: html.bytes) }
+    public mutating func add(_ html: HTML) { bytes.append(contentsOf: html.bytes) }
 
     /// Appends each piece.
-    mutating func add(_ parts: [HTML]) { for p in parts { bytes.append(contentsOf: p.bytes) } }
+    public mutating func add(_ parts: [HTML]) { for p in parts { bytes.append(contentsOf: p.bytes) } }
 }
