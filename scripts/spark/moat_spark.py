@@ -218,9 +218,10 @@ def main(argv):
             for row in exchanges.toLocalIterator(prefetchPartitions=True):
                 proc.stdin.write(row["line"].encode("utf-8") + b"\n")
             proc.stdin.close()
-            status = proc.wait()
         else:
-            status = subprocess.call(cmd + ["--exchanges", exchanges_dir])
+            proc = subprocess.Popen(cmd + ["--exchanges", exchanges_dir])
+        _, wait_status, usage3 = os.wait4(proc.pid, 0)
+        status = proc.returncode = os.waitstatus_to_exitcode(wait_status)
         if status != 0:
             raise SystemExit("moat stage3 failed (exit %d)" % status)
         t_stage3 = time.time() - t3
@@ -230,6 +231,7 @@ def main(argv):
             "master": args.master, "partitions": partitions, "exchanges": counts.get("E", 0), "records": counts,
             "wall_s": round(time.time() - started, 3), "stage1_s": round(t_stage1, 3), "stage2_s": round(t_stage2, 3),
             "stage3_s": round(t_stage3, 3), "stage1_processes": stage1_metrics, "postings": postings_summary,
+            "stage3_process": {"cpu_s": usage3.ru_utime + usage3.ru_stime, "maxrss_kib": usage3.ru_maxrss},
         })
         n = max(1, counts.get("E", 0))
         tot = metrics.get("totals", {})
