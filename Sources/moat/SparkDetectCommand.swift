@@ -48,9 +48,10 @@ struct SparkDetectCommand: ParsableCommand {
     func run() throws {
         let env = ProcessInfo.processInfo.environment
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let binDir = me.deletingLastPathComponent().path
         let candidates = [driver, env["MOAT_SPARK_DRIVER"],
-                          me.deletingLastPathComponent().appendingPathComponent("../../../scripts/spark/moat_spark.py").standardized.path,
-                          me.deletingLastPathComponent().appendingPathComponent("../share/moat/moat_spark.py").standardized.path,
+                          binDir + "/../../../scripts/spark/moat_spark.py",
+                          binDir + "/../share/moat/moat_spark.py",
                           FileManager.default.currentDirectoryPath + "/scripts/spark/moat_spark.py"].compactMap { $0 }
         guard let script = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw ValidationFailure(message: "cannot find the Spark driver (moat_spark.py); give --driver or set MOAT_SPARK_DRIVER")

@@ -91,7 +91,7 @@ struct Stage1Command: ParsableCommand {
             }
             writer.finish(invalidLines: invalid, firstError: firstError) { sink.write($0) }
             sink.close()
-        } catch let error as ContractError {
+        } catch {
             throw ValidationFailure(message: error.description)
         }
     }
@@ -173,7 +173,7 @@ struct Stage3Command: ParsableCommand {
         let identities: [Account]
         do {
             identities = try accounts.map { path throws(ContractError) in try readAccounts(path: path, skipInvalid: skipInvalid) } ?? []
-        } catch let error as ContractError {
+        } catch {
             throw ValidationFailure(message: error.description)
         }
         var stage3 = Stage3(config: try stage.config(), accounts: identities)
