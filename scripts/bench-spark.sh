@@ -47,7 +47,7 @@ for cores in 1 2; do
     echo "== moat spark-detect local[$cores], $partitions partitions"
     measure "spark-$cores" "$moat" spark-detect "$sim/exchanges.jsonl" --accounts "$sim/accounts.jsonl" \
         --out "$work/spark-$cores.json" --master "local[$cores]" --partitions "$partitions" --python "$python" \
-        --driver "$root/scripts/spark/moat_spark.py" -- --metrics "$work/metrics-$cores.json" \
+        --driver "$root/scripts/spark/moat_spark.py" --metrics "$work/metrics-$cores.json" \
         --conf spark.driver.memory=4g
     if cmp -s "$work/detect.json" "$work/spark-$cores.json"; then echo "report: identical to moat detect"; else echo "report: DIFFERS"; exit 1; fi
 done

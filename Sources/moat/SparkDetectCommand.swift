@@ -11,7 +11,7 @@ struct SparkDetectCommand: ParsableCommand {
             Runs scripts/spark/moat_spark.py with a Python that has pyspark (--python, or $MOAT_PYTHON, or python3): \
             it reads the log (JSON Lines files or directories, gzip too, or Parquet), partitions it by account, runs \
             `moat stage1` on the executors through mapInArrow, orders the exchange lines in Spark SQL (stage 2) and \
-            runs `moat stage3` on the driver. Arguments after `--` go to the driver script (see its --help).
+            runs `moat stage3` on the driver.
             """
     )
 
@@ -42,8 +42,24 @@ struct SparkDetectCommand: ParsableCommand {
     @Flag(help: "Skip and count invalid lines instead of stopping.")
     var skipInvalid = false
 
-    @Argument(parsing: .postTerminator, help: "More arguments for the driver script.")
-    var extra: [String] = []
+    @Option(help: "Write Spark's task metrics and the Swift processes' CPU time and peak memory (JSON) here.")
+    var metrics: String?
+
+    @Option(help: "Work directory for stage 2's output (on a cluster: a path the driver can read; default: a temporary one).")
+    var work: String?
+
+    @Flag(help: "Stream the ordered lines to stage 3 through the driver instead of through --work.")
+    var collect = false
+
+    @Flag(help: "Also aggregate postings in Spark SQL (key holders, hot keys, weighted pairs) into --work.")
+    var postings = false
+
+    @Option(help: ArgumentHelp("Extra Spark configuration (repeatable).", valueName: "key=value"))
+    var conf: [String] = []
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override an engine tunable, as for `moat detect` (repeatable).",
+                                                         valueName: "name=value"))
+    var settings: [String] = []
 
     func run() throws {
         let env = ProcessInfo.processInfo.environment
@@ -60,7 +76,13 @@ struct SparkDetectCommand: ParsableCommand {
         if let accounts { args += ["--accounts", accounts] }
         if let partitions { args += ["--partitions", String(partitions)] }
         if skipInvalid { args.append("--skip-invalid") }
-        args += extra
+        if let metrics { args += ["--metrics", metrics] }
+        if let work { args += ["--work", work] }
+        if collect { args.append("--collect") }
+        if postings { args.append("--postings") }
+        for c in conf { args += ["--conf", c] }
+        for s in settings { args += ["--set", s] }
+        args.append("--")
         args += inputs
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -35,7 +35,7 @@ else
     python="$venv/bin/python"
 fi
 if ! "$python" -c 'import pyspark, pyarrow, pandas, pytest' 2>/dev/null; then
-    "$python" -m pip install --quiet --disable-pip-version-check "pyspark==4.3.0" pyarrow pandas pytest </dev/null
+    "$python" -m pip install --quiet --disable-pip-version-check "pyspark==4.3.0" pyarrow "pandas<3" pytest </dev/null
 fi
 "$python" - <<'PY'
 import sys, importlib.metadata as m

@@ -103,7 +103,7 @@ def test_moat_spark_detect_command_and_metrics(world, tmp_path):
     metrics = tmp_path / "metrics.json"
     subprocess.run([MOAT, "spark-detect", str(world / "exchanges.jsonl"), "--accounts", str(world / "accounts.jsonl"),
                     "--out", str(tmp_path / "report.json"), "--master", "local[2]", "--partitions", "2",
-                    "--python", sys.executable, "--", "--metrics", str(metrics), "--collect"], check=True)
+                    "--python", sys.executable, "--metrics", str(metrics), "--collect"], check=True)
     assert (tmp_path / "report.json").read_bytes() == reference(world)
     m = json.loads(metrics.read_text())
     assert m["exchanges"] == json.loads(reference(world))["summary"]["exchanges"]
