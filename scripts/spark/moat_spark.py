@@ -154,6 +154,8 @@ def main(argv):
     args = parse_args(argv)
     moat = os.path.abspath(args.moat)
     started = time.time()
+    # Workers run the same Python as the driver unless told otherwise (a cluster sets PYSPARK_PYTHON).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession, functions as F
     from pyspark import StorageLevel
 
