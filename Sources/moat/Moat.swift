@@ -12,6 +12,7 @@ struct Moat: AsyncParsableCommand {
             """,
         subcommands: [DemoCommand.self, SimulateCommand.self, DetectCommand.self, EvaluateCommand.self, ReportCommand.self,
                       ServeCommand.self, ReplayCommand.self, KeysCommand.self, AccountsCommand.self, ExportCommand.self,
-                      MockUpstreamCommand.self, IntelCommand.self]
+                      MockUpstreamCommand.self, IntelCommand.self,
+                      Stage1Command.self, Stage2Command.self, Stage3Command.self, SparkDetectCommand.self]
     )
 }

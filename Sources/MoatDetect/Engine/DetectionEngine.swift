@@ -97,7 +97,13 @@ public struct DetectionEngine {
 
     /// Takes one exchange (in roughly time order) and returns the verdicts that changed.
     public mutating func ingest(_ e: Exchange) -> [VerdictChange] {
-        reorder.push(e)
+        ingest(ExchangeDigest(e, hashes: config.familyHashes))
+    }
+
+    /// Takes one exchange already reduced to what detection reads (stage 1 of the staged engine; `moat detect`
+    /// computes digests on its reading thread). The same verdicts as `ingest(_:)` with the full exchange.
+    public mutating func ingest(_ d: ExchangeDigest) -> [VerdictChange] {
+        reorder.push(d)
         var changes: [VerdictChange] = []
         while let next = reorder.pop(draining: false) { process(next, &changes) }
         return changes
@@ -110,7 +116,8 @@ public struct DetectionEngine {
         return changes
     }
 
-    mutating func process(_ e: Exchange, _ changes: inout [VerdictChange]) {
+    mutating func process(_ d: ExchangeDigest, _ changes: inout [VerdictChange]) {
+        let e = d.exchange
         let ts = e.ts.milliseconds
         if isDuplicate(e.id, ts) { stats.duplicates += 1; return }
         if let last = stats.lastTs, ts < last { stats.late += 1 }
@@ -120,8 +127,10 @@ public struct DetectionEngine {
         if firstEventTs == nil { firstEventTs = ts }
 
         let a = account(e.accountID, ts: ts, &changes)
-        var f = ExchangeFeatures(e)
-        if let exact = f.systemPromptHash, let text = e.systemPrompt { f.systemPromptHash = families.family(of: text, exact: exact) }
+        var f = d.features
+        if let exact = f.systemPromptHash {
+            f.systemPromptHash = families.family(exact: exact, label: e.systemPrompt ?? "", signature: d.systemPromptSignature ?? [])
+        }
         let (prefix, hosting) = network(e)
         let i = Int(a)
         let asnsBefore = profiles[i].asns.count

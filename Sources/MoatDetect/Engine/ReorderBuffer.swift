@@ -8,7 +8,7 @@ import MoatCore
 struct ReorderBuffer {
     private struct Key { var ts: Int64; var seq: Int; var slot: Int32 }
     private var heap: [Key] = []
-    private var slots: [Exchange?] = []
+    private var slots: [ExchangeDigest?] = []
     private var free: [Int32] = []
     private var sequence = 0
     let window: Int64
@@ -18,7 +18,7 @@ struct ReorderBuffer {
 
     var count: Int { heap.count }
 
-    mutating func push(_ e: Exchange) {
+    mutating func push(_ e: ExchangeDigest) {
         let slot: Int32
         if let reused = free.popLast() {
             slot = reused
@@ -27,7 +27,7 @@ struct ReorderBuffer {
             slot = Int32(slots.count)
             slots.append(e)
         }
-        heap.append(Key(ts: e.ts.milliseconds, seq: sequence, slot: slot))
+        heap.append(Key(ts: e.exchange.ts.milliseconds, seq: sequence, slot: slot))
         sequence += 1
         var i = heap.count - 1
         while i > 0 {
@@ -36,11 +36,11 @@ struct ReorderBuffer {
             heap.swapAt(i, parent)
             i = parent
         }
-        watermark = max(watermark, e.ts.milliseconds)
+        watermark = max(watermark, e.exchange.ts.milliseconds)
     }
 
     /// The next exchange whose time is at least `window` older than the newest seen (or any, when draining).
-    mutating func pop(draining: Bool) -> Exchange? {
+    mutating func pop(draining: Bool) -> ExchangeDigest? {
         guard let top = heap.first, draining || top.ts <= watermark - window else { return nil }
         let last = heap.removeLast()
         if !heap.isEmpty {
@@ -56,7 +56,7 @@ struct ReorderBuffer {
                 i = m
             }
         }
-        var out: Exchange? = nil
+        var out: ExchangeDigest? = nil
         swap(&out, &slots[Int(top.slot)])
         free.append(top.slot)
         return out

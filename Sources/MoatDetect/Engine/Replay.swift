@@ -3,7 +3,8 @@ import MoatCore
 
 /// Replays an exchange log through a fresh engine in event time: what `moat detect` does.
 ///
-/// Parsing runs on its own thread and hands batches to the engine, so the two use both cores.
+/// Parsing and digesting (stage 1 of the staged engine: text features, signatures) run on their own thread and
+/// hand batches of digests to the engine, so the two use both cores.
 public enum Replay {
     public static func run(_ reader: ExchangeReader, accounts: [Account], config: DetectionConfig = DetectionConfig(),
                            progress: ((Int, Int64) -> Void)? = nil) throws(ContractError) -> Report {
@@ -16,13 +17,15 @@ public enum Replay {
         var engine = DetectionEngine(config: config, accounts: accounts)
         let channel = BatchChannel(capacity: 8)
         let box = UncheckedBox(reader)
+        let hashes = config.familyHashes
         let producer = Thread {
             let reader = box.value
-            var batch: [Exchange] = []
+            var book = SignatureBook(capacity: 200_000)
+            var batch: [ExchangeDigest] = []
             batch.reserveCapacity(BatchChannel.batchSize)
             do {
                 while let e = try reader.next() {
-                    batch.append(e)
+                    batch.append(ExchangeDigest(e, hashes: hashes, book: &book))
                     if batch.count == BatchChannel.batchSize {
                         channel.put(.exchanges(batch, reader.bytesRead))
                         batch = []
@@ -58,7 +61,7 @@ public enum Replay {
 
 /// A bounded queue of parsed batches between the reading thread and the engine.
 final class BatchChannel: @unchecked Sendable {
-    enum Item { case exchanges([Exchange], Int64), end, failed(ContractError) }
+    enum Item { case exchanges([ExchangeDigest], Int64), end, failed(ContractError) }
     static let batchSize = 2_048
 
     private let condition = NSCondition()

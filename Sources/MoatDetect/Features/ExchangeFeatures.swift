@@ -1,7 +1,7 @@
 import MoatCore
 
 /// What one exchange says about extraction, computed once when it arrives, in one pass over the prompt.
-struct ExchangeFeatures {
+struct ExchangeFeatures: Sendable, Equatable {
     var capability: Capability
     /// 1 for an explicit request for the model's reasoning trace, 0.3 for a plain "step by step", else 0.
     var chainOfThought: Double

@@ -36,8 +36,15 @@ struct FamilyIndex {
 
     /// The family of a text, given its exact hash.
     mutating func family(of text: String, exact: UInt64) -> UInt64 {
+        let hashes = hashes
+        return family(exact: exact, label: text, signature: Self.signature(text, hashes: hashes))
+    }
+
+    /// The family of a text given its exact hash, its start (`label`, at least 80 characters when the text
+    /// has them) and its signature (`signature(_:hashes:)`), which the caller computed ahead.
+    mutating func family(exact: UInt64, label text: String, signature: @autoclosure () -> [UInt64]) -> UInt64 {
         if let known = byText[exact] { return known.family }
-        let signature = Self.signature(text, hashes: hashes)
+        let signature = signature()
         var assigned = exact
         var bestSimilarity = 1.0
         if !signature.isEmpty {

@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Moat's staged detection engine on Apache Spark (issue 14): the same report as `moat detect`.
+
+    python3 scripts/spark/moat_spark.py --moat .build/debug/moat --master 'local[2]' \\
+        --accounts accounts.jsonl --out report.json exchanges/          # or: moat spark-detect ...
+
+Stage 1 (executors): the log's lines, partitioned by account, are piped through `moat stage1` (the binary is
+shipped with SparkContext.addFile) inside mapInArrow; it parses them with Moat's own reader and emits staged
+lines: exchange digests (E), system-prompt signatures (S), invalid-line counts (I), postings (P).
+Stage 2 (Spark SQL): E lines ordered by (event time, exchange id, line) across range partitions; S lines
+deduplicated by hash; I lines kept; optionally (--postings) key holders, hot keys and weighted pairs.
+Stage 3 (driver): `moat stage3` replays the ordered lines through the engine and writes the report.
+
+Input: JSON Lines files or directories (gzip too), or Parquet (--format parquet; columns named as the
+contract's fields). PostgreSQL through JDBC is not implemented yet (issue 10's store has not landed).
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", help="JSON Lines files or directories (.gz too), or Parquet paths")
+    p.add_argument("--moat", required=True, help="the moat binary (shipped to the executors)")
+    p.add_argument("--out", required=True, help="where to write the report JSON")
+    p.add_argument("--accounts", help="accounts file (JSON Lines), read by stage 3 on the driver")
+    p.add_argument("--master", default="local[*]", help="Spark master URL (local[2], spark://host:7077, yarn, k8s://...)")
+    p.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl")
+    p.add_argument("--partitions", type=int, help="partitions by account for stage 1 (default: default parallelism)")
+    p.add_argument("--skip-invalid", action="store_true", help="count and skip invalid lines instead of failing")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="engine tunable, as for moat detect")
+    p.add_argument("--work", help="work directory for stage 2's output (default: a temporary directory); on a "
+                   "cluster a path the driver can read, or use --collect")
+    p.add_argument("--collect", action="store_true",
+                   help="stream the ordered lines to stage 3 through the driver (toLocalIterator) instead of files")
+    p.add_argument("--postings", action="store_true",
+                   help="also aggregate postings in Spark SQL (key holders, hot keys, weighted pairs) into --work")
+    p.add_argument("--metrics", help="write Spark's task metrics (JSON) here")
+    p.add_argument("--keep-work", action="store_true")
+    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark configuration")
+    return p.parse_args(argv)
+
+
+def stage1_function(moat_name, extra_args, batch_rows=8192):
+    """The mapInArrow function: pipes the partition's raw lines through `moat stage1` and returns its lines."""
+
+    def run(batches):
+        import pyarrow as pa
+        from pyspark import SparkFiles
+
+        binary = SparkFiles.get(moat_name)
+        if not os.access(binary, os.X_OK):
+            os.chmod(binary, 0o755)
+        proc = subprocess.Popen([binary, "stage1", "--out", "-"] + extra_args,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20)
+        failure = []
+        lines_in = [0]
+
+        def feed():
+            try:
+                for batch in batches:
+                    col = batch.column(0)
+                    values = col.to_pylist()
+                    lines_in[0] += len(values)
+                    proc.stdin.write(("\n".join(v if v is not None else "" for v in values) + "\n").encode("utf-8"))
+                proc.stdin.close()
+            except BaseException as e:  # the reader reports the process's own error
+                failure.append(e)
+                try:
+                    proc.stdin.close()
+                except BaseException:
+                    pass
+
+        errors = []
+        err_thread = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+        err_thread.start()
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        kinds, tss, ids, out = [], [], [], []
+
+        def flush():
+            b = pa.RecordBatch.from_arrays(
+                [pa.array(kinds, pa.string()), pa.array(tss, pa.int64()), pa.array(ids, pa.string()), pa.array(out, pa.string())],
+                names=["kind", "ts", "id", "line"])
+            kinds.clear(); tss.clear(); ids.clear(); out.clear()
+            return b
+
+        for raw in proc.stdout:
+            line = raw.decode("utf-8").rstrip("\n")
+            if not line:
+                continue
+            f = line.split("\t", 3)
+            kinds.append(f[0]); tss.append(int(f[1])); ids.append(f[2]); out.append(line)
+            if len(out) >= batch_rows:
+                yield flush()
+        writer.join()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err_thread.join()
+        if proc.returncode != 0:
+            raise RuntimeError("moat stage1 failed (exit %d): %s" % (proc.returncode, (errors[0] if errors else b"").decode("utf-8", "replace")[-2000:]))
+        if failure:
+            raise failure[0]
+        # One metrics line per partition: the Swift process's CPU seconds and peak memory (KiB).
+        kinds.append("M"); tss.append(lines_in[0]); ids.append("")
+        out.append(json.dumps({"lines": lines_in[0], "cpu_s": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss}))
+        yield flush()
+
+    return run
+
+
+def spark_metrics(spark):
+    """Sums of task metrics over the application's stages, and executors' peak memory, from Spark's REST API."""
+    sc = spark.sparkContext
+    url = sc.uiWebUrl
+    if not url:
+        return {}
+    app = sc.applicationId
+    try:
+        stages = json.load(urllib.request.urlopen("%s/api/v1/applications/%s/stages?details=false" % (url, app), timeout=30))
+        executors = json.load(urllib.request.urlopen("%s/api/v1/applications/%s/allexecutors" % (url, app), timeout=30))
+    except Exception as e:  # metrics are a report, never a failure
+        return {"error": str(e)}
+    keys = ["executorRunTime", "executorCpuTime", "inputBytes", "inputRecords", "shuffleReadBytes", "shuffleWriteBytes",
+            "shuffleWriteRecords", "outputBytes", "memoryBytesSpilled", "diskBytesSpilled", "peakExecutionMemory"]
+    total = {k: 0 for k in keys}
+    per_stage = []
+    for s in stages:
+        if s.get("status") != "COMPLETE":
+            continue
+        for k in keys:
+            total[k] += s.get(k, 0) or 0
+        per_stage.append({"id": s.get("stageId"), "name": s.get("name", "")[:80], "tasks": s.get("numCompleteTasks"),
+                          "executorRunTime_ms": s.get("executorRunTime"), "shuffleWriteBytes": s.get("shuffleWriteBytes")})
+    peak = []
+    for e in executors:
+        m = e.get("peakMemoryMetrics") or {}
+        peak.append({"id": e.get("id"), "cores": e.get("totalCores"), "maxMemory": e.get("maxMemory"),
+                     "JVMHeapMemory": m.get("JVMHeapMemory"), "JVMOffHeapMemory": m.get("JVMOffHeapMemory"),
+                     "ProcessTreeJVMRSSMemory": m.get("ProcessTreeJVMRSSMemory"),
+                     "ProcessTreePythonRSSMemory": m.get("ProcessTreePythonRSSMemory")})
+    return {"totals": total, "stages": per_stage, "executors": peak}
+
+
+def main(argv):
+    args = parse_args(argv)
+    moat = os.path.abspath(args.moat)
+    started = time.time()
+    # Workers run the same Python as the driver unless told otherwise (a cluster sets PYSPARK_PYTHON).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession, functions as F
+    from pyspark import StorageLevel
+
+    builder = SparkSession.builder.master(args.master).appName("moat-detect")
+    builder = builder.config("spark.sql.execution.arrow.maxRecordsPerBatch", "4096")
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
+    builder = builder.config("spark.executor.processTreeMetrics.enabled", "true")
+    for kv in args.conf:
+        k, _, v = kv.partition("=")
+        builder = builder.config(k, v)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    sc = spark.sparkContext
+    sc.addFile(moat)
+    moat_name = os.path.basename(moat)
+    partitions = args.partitions or sc.defaultParallelism
+
+    work = args.work or tempfile.mkdtemp(prefix="moat-spark-")
+    os.makedirs(work, exist_ok=True)
+    try:
+        # Reading: raw lines, so that Moat's own reader is the only parser of the contract.
+        if args.format == "jsonl":
+            raw = spark.read.text(args.inputs)
+        else:
+            table = spark.read.parquet(*args.inputs)
+            raw = table.select(F.to_json(F.struct(*[F.col(c) for c in table.columns])).alias("value"))
+        keyed = raw.select(F.col("value"), F.get_json_object("value", "$.account_id").alias("account"))
+        by_account = keyed.repartition(partitions, "account").select("value")
+
+        extra = (["--skip-invalid"] if args.skip_invalid else []) + [a for s in args.set for a in ("--set", s)]
+        schema = "kind string, ts long, id string, line string"
+        staged = by_account.mapInArrow(stage1_function(moat_name, extra), schema).persist(StorageLevel.MEMORY_AND_DISK)
+        t1 = time.time()
+        counts = {r["kind"]: r["count"] for r in staged.groupBy("kind").count().collect()}
+        t_stage1 = time.time() - t1
+        stage1_metrics = [json.loads(r["line"]) for r in staged.filter(F.col("kind") == "M").select("line").collect()]
+
+        # Stage 2: the event-time order, the dictionary, the invalid-line counts.
+        t2 = time.time()
+        exchanges = staged.filter(F.col("kind") == "E").orderBy("ts", "id", "line").select("line")
+        signatures = staged.filter(F.col("kind") == "S").dropDuplicates(["id"]).select("line")
+        invalid = staged.filter(F.col("kind") == "I").select("line")
+        side_dir = os.path.join(work, "side")
+        signatures.union(invalid).coalesce(1).write.mode("overwrite").text(side_dir)
+        exchanges_dir = os.path.join(work, "exchanges")
+        if not args.collect:
+            exchanges.write.mode("overwrite").text(exchanges_dir)
+        postings_summary = None
+        if args.postings:
+            postings_summary = postings_analysis(spark, staged, work)
+        t_stage2 = time.time() - t2
+
+        # Stage 3 on the driver.
+        t3 = time.time()
+        cmd = [moat, "stage3", "--side", side_dir, "--out", args.out, "--quiet"]
+        if args.accounts:
+            cmd += ["--accounts", args.accounts]
+        for s in args.set:
+            cmd += ["--set", s]
+        if args.collect:
+            proc = subprocess.Popen(cmd + ["--exchanges", "-"], stdin=subprocess.PIPE, bufsize=1 << 20)
+            for row in exchanges.toLocalIterator(prefetchPartitions=True):
+                proc.stdin.write(row["line"].encode("utf-8") + b"\n")
+            proc.stdin.close()
+        else:
+            proc = subprocess.Popen(cmd + ["--exchanges", exchanges_dir])
+        _, wait_status, usage3 = os.wait4(proc.pid, 0)
+        status = proc.returncode = os.waitstatus_to_exitcode(wait_status)
+        if status != 0:
+            raise SystemExit("moat stage3 failed (exit %d)" % status)
+        t_stage3 = time.time() - t3
+
+        metrics = spark_metrics(spark)
+        metrics.update({
+            "master": args.master, "partitions": partitions, "exchanges": counts.get("E", 0), "records": counts,
+            "wall_s": round(time.time() - started, 3), "stage1_s": round(t_stage1, 3), "stage2_s": round(t_stage2, 3),
+            "stage3_s": round(t_stage3, 3), "stage1_processes": stage1_metrics, "postings": postings_summary,
+            "stage3_process": {"cpu_s": usage3.ru_utime + usage3.ru_stime, "maxrss_kib": usage3.ru_maxrss},
+        })
+        n = max(1, counts.get("E", 0))
+        tot = metrics.get("totals", {})
+        if tot:
+            metrics["exchanges_per_executor_core_second"] = round(n / max(1e-9, tot["executorRunTime"] / 1000), 1)
+            metrics["shuffle_bytes_per_exchange"] = round(tot["shuffleWriteBytes"] / n, 1)
+        print("spark-detect: %d exchanges, %d partitions, stage 1 %.1f s, stage 2 %.1f s, stage 3 %.1f s, total %.1f s"
+              % (counts.get("E", 0), partitions, t_stage1, t_stage2, t_stage3, time.time() - started), file=sys.stderr)
+        if args.metrics:
+            with open(args.metrics, "w") as f:
+                json.dump(metrics, f, indent=2)
+    finally:
+        spark.stop()
+        if not args.work and not args.keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def postings_analysis(spark, staged, work):
+    """Stage 2 on postings, for the analyst: holders and rarity per key, hot keys over their cap, and account pairs
+    with the summed weight of the keys they share and the first time both held one. Not used by the report."""
+    from pyspark.sql import functions as F
+    f = F.split(F.col("line"), "\t")
+    postings = staged.filter(F.col("kind") == "P").select(
+        f.getItem(2).alias("account"), f.getItem(3).cast("int").alias("kind"), f.getItem(4).alias("value"),
+        f.getItem(1).cast("long").alias("first_ts"), f.getItem(5).cast("long").alias("last_ts"),
+        f.getItem(6).cast("long").alias("count"))
+    population = max(1, postings.select("account").distinct().count())
+    cap = 128
+    keys = postings.groupBy("kind", "value").agg(F.count("*").alias("holders"), F.min("first_ts").alias("first_ts"),
+                                                  F.max("last_ts").alias("last_ts"), F.sum("count").alias("exchanges"))
+    keys = keys.withColumn("rarity", F.log(F.lit(float(population)) / F.col("holders")) / F.log(F.lit(float(max(2, population)))))
+    keys = keys.withColumn("hot", F.col("holders") > cap)
+    keys.write.mode("overwrite").parquet(os.path.join(work, "keys"))
+    shared = postings.join(keys.filter((F.col("holders") >= 2) & ~F.col("hot")).select("kind", "value", "rarity"), ["kind", "value"])
+    a, b = shared.alias("a"), shared.alias("b")
+    pairs = (a.join(b, (F.col("a.kind") == F.col("b.kind")) & (F.col("a.value") == F.col("b.value")) & (F.col("a.account") < F.col("b.account")))
+             .select(F.col("a.account").alias("a"), F.col("b.account").alias("b"), F.col("a.kind").alias("kind"), F.col("a.rarity").alias("w"),
+                     F.greatest(F.col("a.first_ts"), F.col("b.first_ts")).alias("linked_at"))
+             .groupBy("a", "b").agg(F.sum("w").alias("weight"), F.countDistinct("kind").alias("kinds"), F.min("linked_at").alias("first_linked_at")))
+    pairs.write.mode("overwrite").parquet(os.path.join(work, "pairs"))
+    k = spark.read.parquet(os.path.join(work, "keys"))
+    return {"population": population, "keys": k.count(), "hot_keys": k.filter("hot").count(),
+            "pairs": spark.read.parquet(os.path.join(work, "pairs")).count()}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
