@@ -1,22 +1,21 @@
 #!/usr/bin/env bash
 # The two-lab test (issue 12, part 5), end to end with real processes and a real TAXII exchange:
 #
-#   Lab A  simulates a scenario with the `phoenix` campaign and keeps its traffic up to the moment the
-#          operator's second wave would start (Lab A only ever sees the first wave: `p-…` accounts);
-#          detects it (`moat detect`), exports a STIX 2.1 bundle at TLP:AMBER (`moat intel export`, keyed
-#          hashes under the trust group's key) and publishes it to its own TAXII collection
-#          (`moat intel serve` + `moat intel push`).
-#   Lab B  is another Moat with its own store and its own customers: a simulation with another seed, cut to
-#          start after its own first wave went silent, so all it sees of the operator is the returning
-#          wave (`phoenix-return`, fresh `q-…` account ids, new proxy exits, cards and e-mail domains; the
-#          same client stack, system-prompt family and request shapes). Lab B pulls Lab A's collection
-#          over TAXII (`moat intel pull` into its own store) and detects twice: without the shared
-#          indicators, and with them (`moat detect --intel STORE --intel-config …`).
+#   Lab A  simulates a scenario (every campaign kind, seed A) and keeps its first half: its customers and
+#          the campaigns' first half. It detects (`moat detect`), exports a STIX 2.1 bundle at TLP:AMBER
+#          (`moat intel export`, identifiers as keyed hashes under the trust group's key) and publishes it
+#          to its own TAXII collection (`moat intel serve` + `moat intel push`).
+#   Lab B  is another Moat with its own store and its own customers (a simulation with seed B and no
+#          campaigns), from the split on. The same operators move over: the campaigns' second half of
+#          Lab A's simulation, with the same infrastructure, payment rails and tooling but fresh account
+#          ids (`lb-…`, never seen by Lab A, so no account-id hash can match). Lab B pulls Lab A's
+#          collection over TAXII (`moat intel pull` into its own store) and detects twice: without the
+#          shared indicators, and with them (`moat detect --intel STORE --intel-config …`, with the key).
 #
-# It prints Lab B's time to detect the returning wave and the wave's leakage (share of its exchanges
-# served before its accounts were flagged) from `moat evaluate`, with and without sharing, plus the benign
-# false-positive rate, and exits 1 unless sharing lowers both time to detect and leakage without raising
-# the false-positive rate.
+# It prints, from `moat evaluate`, Lab B's time to detect and leakage (share of a campaign's exchanges
+# served before its accounts were flagged) per campaign and overall, with and without sharing, and the
+# benign false-positive rate; it exits 1 unless sharing lowers the mean time to detect (over the campaigns
+# detected at all) and the overall leakage, detects no campaign later, and raises no false positives.
 #
 #   scripts/two-lab.sh [--scenario smoke|standard] [--scale X] [--seed-a N] [--seed-b M] [--keep DIR] [--json FILE]
 #
@@ -37,7 +36,7 @@ while [[ $# -gt 0 ]]; do
         --seed-b) seed_b="$2"; shift 2 ;;
         --keep) keep="$2"; shift 2 ;;
         --json) json_out="$2"; shift 2 ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "two-lab.sh: unknown argument $1" >&2; exit 64 ;;
     esac
 done
@@ -98,52 +97,84 @@ cat >"$work/lab-b.yaml" <<EOF
 organisation: {name: Lab B, contact: threat-intel@lab-b.example}
 trust_groups:
   - {id: frontier, key_id: frontier-2026, key_env: TWO_LAB_GROUP_KEY, members: [lab-a]}
-peers: []
+peers:
+  - {id: lab-a, auth: bearer, token_env: TWO_LAB_B_TOKEN}
 collections: []
 EOF
 
-sim_args=(--scenario "$scenario" --campaigns phoenix --builtin-corpus)
+sim_args=(--scenario "$scenario" --builtin-corpus)
 [[ -z "$scale" ]] || sim_args+=(--scale "$scale")
 
 # --- Lab A -------------------------------------------------------------------------------------------
-step "Lab A: simulate $scenario (seed $seed_a), keep its traffic until the first wave's takedown"
+step "Lab A: simulate $scenario (seed $seed_a) and keep the first half of it"
 "$moat" simulate "${sim_args[@]}" --seed "$seed_a" --out "$work/sim-a" >/dev/null
-mkdir -p "$work/lab-a"
-"$python" - "$work/sim-a" "$work/lab-a" A <<'PY'
+"$moat" simulate "${sim_args[@]}" --seed "$seed_b" --campaigns "" --out "$work/sim-b" >/dev/null
+mkdir -p "$work/lab-a" "$work/lab-b"
+as_of="$("$python" - "$work/sim-a" "$work/sim-b" "$work/lab-a" "$work/lab-b" <<'PY'
 import json, sys
 from datetime import datetime
 
-sim, out, lab = sys.argv[1:4]
+sim_a, sim_b, lab_a, lab_b = sys.argv[1:5]
 def ts(text): return datetime.fromisoformat(text.replace("Z", "+00:00"))
-labels = {}
-for line in open(f"{sim}/labels.jsonl"):
-    r = json.loads(line)
-    labels[r["account_id"]] = r.get("campaign")
-# Lab A publishes once the first wave is taken down: its log ends with the wave's last exchange.
-last_first_wave = None
-for line in open(f"{sim}/exchanges.jsonl"):
-    e = json.loads(line)
-    if labels.get(e["account_id"]) == "phoenix":
-        t = ts(e["ts"])
-        last_first_wave = t if last_first_wave is None or t > last_first_wave else last_first_wave
-assert last_first_wave is not None, "the simulation has no phoenix wave"
-kept = set()
-with open(f"{out}/exchanges.jsonl", "w") as w:
-    for line in open(f"{sim}/exchanges.jsonl"):
-        e = json.loads(line)
-        if ts(e["ts"]) <= last_first_wave:
+def lines(path):
+    with open(path) as f:
+        for line in f: yield line, json.loads(line)
+labels = {r["account_id"]: r["campaign"] for _, r in lines(f"{sim_a}/labels.jsonl") if r.get("campaign")}
+first = last = None
+for _, e in lines(f"{sim_a}/exchanges.jsonl"):
+    t = ts(e["ts"])
+    first = t if first is None or t < first else first
+    last = t if last is None or t > last else last
+split = first + (last - first) / 2
+
+# Lab A: everything before the split (its customers and the campaigns' first half).
+seen = set()
+with open(f"{lab_a}/exchanges.jsonl", "w") as w:
+    for line, e in lines(f"{sim_a}/exchanges.jsonl"):
+        if ts(e["ts"]) < split:
             w.write(line)
-            kept.add(e["account_id"])
-assert not any(labels.get(a) == "phoenix-return" for a in kept)
-with open(f"{out}/accounts.jsonl", "w") as w:
-    for line in open(f"{sim}/accounts.jsonl"):
-        if json.loads(line)["account_id"] in kept: w.write(line)
-with open(f"{out}/labels.jsonl", "w") as w:
-    for line in open(f"{sim}/labels.jsonl"):
-        if json.loads(line)["account_id"] in kept: w.write(line)
-with open(f"{out}/published_at", "w") as w: w.write(last_first_wave.isoformat())
-print(f"Lab A: {len(kept)} accounts, log until {last_first_wave.isoformat()} (the first wave's takedown)", file=sys.stderr)
+            seen.add(e["account_id"])
+with open(f"{lab_a}/accounts.jsonl", "w") as w:
+    for line, a in lines(f"{sim_a}/accounts.jsonl"):
+        if a["account_id"] in seen: w.write(line)
+with open(f"{lab_a}/labels.jsonl", "w") as w:
+    for line, r in lines(f"{sim_a}/labels.jsonl"):
+        if r["account_id"] in seen: w.write(line)
+
+# Lab B: its own customers (another seed, no campaigns) after the split, and the same operators moving
+# over: the campaigns' second half, same infrastructure, payment rails and tooling, under fresh account ids.
+def fresh(account): return "lb-" + account
+moved = {}
+merged = []
+for line, e in lines(f"{sim_b}/exchanges.jsonl"):
+    t = ts(e["ts"])
+    if t >= split: merged.append((t, line))
+for line, e in lines(f"{sim_a}/exchanges.jsonl"):
+    t = ts(e["ts"])
+    if t >= split and e["account_id"] in labels:
+        moved[e["account_id"]] = fresh(e["account_id"])
+        e["account_id"] = moved[e["account_id"]]
+        e["id"] = "lb-" + e["id"]
+        e.pop("org_id", None)
+        merged.append((t, json.dumps(e, separators=(",", ":")) + "\n"))
+merged.sort(key=lambda x: x[0])
+with open(f"{lab_b}/exchanges.jsonl", "w") as w:
+    for _, line in merged: w.write(line)
+with open(f"{lab_b}/accounts.jsonl", "w") as w:
+    for line, a in lines(f"{sim_b}/accounts.jsonl"): w.write(line)
+    for line, a in lines(f"{sim_a}/accounts.jsonl"):
+        if a["account_id"] in moved:
+            a["account_id"] = moved[a["account_id"]]
+            a.pop("org_id", None)
+            w.write(json.dumps(a, separators=(",", ":")) + "\n")
+with open(f"{lab_b}/labels.jsonl", "w") as w:
+    for account, new in sorted(moved.items()):
+        w.write(json.dumps({"account_id": new, "campaign": labels[account]}) + "\n")
+print(f"Lab A: {len(seen)} accounts until {split.isoformat()}; Lab B: {len(merged)} exchanges after it, "
+      f"{len(moved)} of them the operators' fresh accounts", file=sys.stderr)
+print(split.strftime("%Y-%m-%dT%H:%M:%S.") + f"{split.microsecond // 1000:03d}Z")
 PY
+)"
 step "Lab A: detect, export (TLP:AMBER), publish to its TAXII collection"
 "$moat" detect "$work/lab-a/exchanges.jsonl" --accounts "$work/lab-a/accounts.jsonl" --out "$work/lab-a/report.json" --quiet
 "$moat" intel export --config "$work/lab-a.yaml" --report "$work/lab-a/report.json" --exchanges "$work/lab-a/exchanges.jsonl" \
@@ -165,48 +196,6 @@ done
 "$moat" intel push "$work/lab-a/bundle.json" --to "$url" --collection "$collection" --token-env TWO_LAB_PUBLISHER_TOKEN >&2
 
 # --- Lab B -------------------------------------------------------------------------------------------
-step "Lab B: simulate $scenario (seed $seed_b), from after its own first wave went silent"
-"$moat" simulate "${sim_args[@]}" --seed "$seed_b" --out "$work/sim-b" >/dev/null
-mkdir -p "$work/lab-b"
-as_of="$("$python" - "$work/sim-b" "$work/lab-b" "$work/lab-a/published_at" <<'PY'
-import json, sys
-from datetime import datetime, timedelta
-
-sim, out, published = sys.argv[1:4]
-def ts(text): return datetime.fromisoformat(text.replace("Z", "+00:00"))
-labels = {}
-for line in open(f"{sim}/labels.jsonl"):
-    r = json.loads(line)
-    labels[r["account_id"]] = r.get("campaign")
-last_first_wave = None
-for line in open(f"{sim}/exchanges.jsonl"):
-    e = json.loads(line)
-    if labels.get(e["account_id"]) == "phoenix":
-        t = ts(e["ts"])
-        last_first_wave = t if last_first_wave is None or t > last_first_wave else last_first_wave
-# Lab B's log starts once its own first wave is silent and Lab A has published: nothing Lab B sees of the
-# operator predates the shared indicators, and nothing of the first wave is left for Lab B to find alone.
-start = max(last_first_wave, datetime.fromisoformat(open(published).read())) + timedelta(milliseconds=1)
-kept = set()
-with open(f"{out}/exchanges.jsonl", "w") as w:
-    for line in open(f"{sim}/exchanges.jsonl"):
-        e = json.loads(line)
-        if ts(e["ts"]) >= start:
-            w.write(line)
-            kept.add(e["account_id"])
-assert not any(labels.get(a) == "phoenix" for a in kept)
-# Lab B's customers are every account of its simulation; its ground truth leaves out the first wave, which
-# Lab B never saw.
-with open(f"{out}/accounts.jsonl", "w") as w:
-    for line in open(f"{sim}/accounts.jsonl"):
-        if labels.get(json.loads(line)["account_id"]) != "phoenix": w.write(line)
-with open(f"{out}/labels.jsonl", "w") as w:
-    for line in open(f"{sim}/labels.jsonl"):
-        if labels.get(json.loads(line)["account_id"]) != "phoenix": w.write(line)
-print(f"Lab B: {len(kept)} accounts, log from {start.isoformat()}", file=sys.stderr)
-print(start.strftime("%Y-%m-%dT%H:%M:%S.") + f"{start.microsecond // 1000:03d}Z")
-PY
-)"
 step "Lab B: pull Lab A's collection into its own store (as of $as_of, Lab B's clock)"
 "$moat" intel pull --from "$url" --collection "$collection" --token-env TWO_LAB_B_TOKEN --store "$work/lab-b/store.sqlite" \
     --as-of "$as_of" >&2
@@ -231,52 +220,64 @@ import json, sys
 
 work, scenario, seed_a, seed_b, json_out = sys.argv[1:6]
 def load(p): return json.load(open(p))
-def campaign(ev, name):
-    for c in ev["campaigns"]:
-        if c["campaign"] == name: return c
-    raise SystemExit(f"no campaign {name} in the evaluation")
 bundle = load(f"{work}/lab-a/bundle.json")
-kinds = {}
-for o in bundle["objects"]:
-    if o["type"] == "indicator":
-        k = o.get("name", "").split(":")[0]
-        kinds[k] = kinds.get(k, 0) + 1
-a = campaign(load(f"{work}/lab-a/eval.json"), "phoenix")
-rows = {}
-for mode in ("alone", "shared"):
-    ev = load(f"{work}/lab-b/eval-{mode}.json")
-    c = campaign(ev, "phoenix-return")
+indicators = sum(1 for o in bundle["objects"] if o["type"] == "indicator")
+ev_a = load(f"{work}/lab-a/eval.json")
+evs = {mode: load(f"{work}/lab-b/eval-{mode}.json") for mode in ("alone", "shared")}
+def never(v): return float("inf") if v is None else v
+campaigns = {}
+for mode, ev in evs.items():
+    for c in ev["campaigns"]:
+        campaigns.setdefault(c["campaign"], {})[mode] = {
+            "accounts": c["accounts"], "exchanges": c["exchanges"], "time_to_detect_hours": c["time_to_detect_hours"],
+            "leakage": c["leakage"], "leaked_exchanges": c["leaked_exchanges"], "recall": c["recall"]}
+overall = {}
+for mode, ev in evs.items():
     o = ev["overall"]
-    rows[mode] = {
-        "time_to_detect_hours": c["time_to_detect_hours"], "leakage": c["leakage"], "recall": c["recall"],
-        "flagged": c["flagged"], "accounts": c["accounts"], "exchanges": c["exchanges"], "leaked_exchanges": c["leaked_exchanges"],
+    # Time to detect over the campaigns detected at all (with or without sharing): one nobody detected
+    # (Lab A included) has nothing to share and no time to compare.
+    ttds = [campaigns[c][mode]["time_to_detect_hours"] for c in campaigns
+            if any(campaigns[c][m]["time_to_detect_hours"] is not None for m in ("alone", "shared"))]
+    overall[mode] = {
+        "leakage": o["leakage"], "leaked_exchanges": o["leaked_exchanges"], "campaign_exchanges": o["campaign_exchanges"],
+        "recall": o["account_recall"] if "account_recall" in o else o.get("recall"),
         "benign_false_positive_rate": o.get("benign_false_positive_rate"), "account_precision": o.get("account_precision"),
-    }
-out = {"scenario": scenario, "seed_a": int(seed_a), "seed_b": int(seed_b),
-       "lab_a": {"campaign": "phoenix", "accounts": a["accounts"], "recall": a["recall"], "time_to_detect_hours": a["time_to_detect_hours"],
-                 "indicators_shared": sum(kinds.values())},
-       "lab_b": rows}
+        "mean_time_to_detect_hours": None if any(t is None for t in ttds) else sum(ttds) / len(ttds),
+        "worst_time_to_detect_hours": None if any(t is None for t in ttds) else max(ttds)}
+out = {"scenario": scenario, "seed_a": int(seed_a), "seed_b": int(seed_b), "indicators_shared": indicators,
+       "lab_a": {c["campaign"]: {"accounts": c["accounts"], "recall": c["recall"], "time_to_detect_hours": c["time_to_detect_hours"]}
+                 for c in ev_a["campaigns"]},
+       "lab_b": {"overall": overall, "campaigns": campaigns}}
 def f(v, d=2): return "never" if v is None else f"{v:.{d}f}"
-print(f"Lab A ({scenario}, seed {seed_a}): phoenix, {a['accounts']} accounts, recall {f(a['recall'])}, "
-      f"time to detect {f(a['time_to_detect_hours'])} h; {sum(kinds.values())} indicators shared at TLP:AMBER")
-print(f"Lab B ({scenario}, seed {seed_b}): phoenix-return, {rows['alone']['accounts']} fresh accounts, {rows['alone']['exchanges']} exchanges")
+print(f"Lab A ({scenario}, seed {seed_a}, first half): detected "
+      + ", ".join(f"{c['campaign']} in {f(c['time_to_detect_hours'], 1)} h" for c in ev_a["campaigns"])
+      + f"; {indicators} indicators shared at TLP:AMBER")
+print(f"Lab B (own customers: seed {seed_b}; second half): the same operators under fresh account ids")
 print("")
-print("Lab B                   time to detect (h)   leakage   leaked exchanges   recall   benign FPR")
-for mode, label in (("alone", "without shared intel"), ("shared", "with Lab A's intel")):
-    r = rows[mode]
-    print(f"{label:<24}{f(r['time_to_detect_hours']):>18}{f(r['leakage'], 4):>10}{r['leaked_exchanges']:>19}"
-          f"{f(r['recall']):>9}{f(r['benign_false_positive_rate'], 5):>13}")
+print("Lab B, per campaign       time to detect (h)        leakage             leaked exchanges")
+print("                          alone     shared         alone     shared     alone   shared")
+for name, r in sorted(campaigns.items()):
+    a, b = r["alone"], r["shared"]
+    print(f"{name:<24}{f(a['time_to_detect_hours']):>8}{f(b['time_to_detect_hours']):>11}"
+          f"{f(a['leakage'], 4):>14}{f(b['leakage'], 4):>11}{a['leaked_exchanges']:>10}{b['leaked_exchanges']:>9}")
+a, b = overall["alone"], overall["shared"]
+print(f"{'all (mean TTD detected)':<24}{f(a['mean_time_to_detect_hours']):>8}{f(b['mean_time_to_detect_hours']):>11}"
+      f"{f(a['leakage'], 4):>14}{f(b['leakage'], 4):>11}{a['leaked_exchanges']:>10}{b['leaked_exchanges']:>9}")
+print(f"benign false-positive rate: alone {f(a['benign_false_positive_rate'], 5)}, shared {f(b['benign_false_positive_rate'], 5)}; "
+      f"account precision: alone {f(a['account_precision'], 4)}, shared {f(b['account_precision'], 4)}")
 if json_out:
     with open(json_out, "w") as w: json.dump(out, w, indent=2)
-alone, shared = rows["alone"], rows["shared"]
-def lower(x, y):  # x lower than y; never detected is the highest
-    if x is None: return False
-    return y is None or x < y
-ok = lower(shared["time_to_detect_hours"], alone["time_to_detect_hours"]) and shared["leakage"] < alone["leakage"]
-fpr_ok = (shared["benign_false_positive_rate"] or 0) <= (alone["benign_false_positive_rate"] or 0)
+ttd_ok = never(b["mean_time_to_detect_hours"]) < never(a["mean_time_to_detect_hours"])
+leak_ok = b["leakage"] < a["leakage"]
+no_worse = all(never(r["shared"]["time_to_detect_hours"]) <= never(r["alone"]["time_to_detect_hours"])
+               and r["shared"]["leakage"] <= r["alone"]["leakage"] for r in campaigns.values())
+fpr_ok = (b["benign_false_positive_rate"] or 0) <= (a["benign_false_positive_rate"] or 0)
+undetected = sorted(c for c, r in campaigns.items() if all(r[m]["time_to_detect_hours"] is None for m in ("alone", "shared")))
+if undetected: print(f"never detected in either run (left out of the mean time to detect): {', '.join(undetected)}")
 print("")
-print(("PASS" if ok else "FAIL") + ": sharing lowers Lab B's time to detect and leakage")
+print(("PASS" if ttd_ok and leak_ok else "FAIL") + ": sharing lowers Lab B's time to detect (mean over the campaigns detected) and leakage")
+print(("PASS" if no_worse else "FAIL") + ": no campaign is detected later or leaks more with sharing")
 print(("PASS" if fpr_ok else "FAIL") + ": sharing does not raise Lab B's benign false-positive rate")
-sys.exit(0 if ok and fpr_ok else 1)
+sys.exit(0 if ttd_ok and leak_ok and no_worse and fpr_ok else 1)
 PY
 echo "two-lab run in $((SECONDS - started)) s" >&2
