@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "MoatGatewayTests",
             dependencies: [
-                "MoatGateway", "MoatStore", "MoatSimulate", "MoatDetect", "MoatTesting",
+                "MoatGateway", "MoatStore", "MoatSimulate", "MoatDetect", "MoatTesting", "MoatIntel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -109,6 +109,9 @@ public actor Enforcer {
     /// The engine's current report: campaigns with evidence, flagged accounts with reasons.
     public func report() -> Report { engine.report() }
 
+    /// Why the engine sees an account as it does (its reasons, peers' matches included), flagged or not.
+    public func explain(accountID: String) -> [String] { engine.explain(accountID: accountID) }
+
     private func apply(_ changes: [VerdictChange], org: String?) {
         // Campaign confidence decides the review queue; described once per campaign per batch.
         var confidence: [String: Double] = [:]
