@@ -265,6 +265,18 @@ print(f"{'all (mean TTD detected)':<24}{f(a['mean_time_to_detect_hours']):>8}{f(
       f"{f(a['leakage'], 4):>14}{f(b['leakage'], 4):>11}{a['leaked_exchanges']:>10}{b['leaked_exchanges']:>9}")
 print(f"benign false-positive rate: alone {f(a['benign_false_positive_rate'], 5)}, shared {f(b['benign_false_positive_rate'], 5)}; "
       f"account precision: alone {f(a['account_precision'], 4)}, shared {f(b['account_precision'], 4)}")
+# Customers (not in the labels) flagged only with sharing, and how many of them carry the peer's evidence.
+truth = {json.loads(l)["account_id"] for l in open(f"{work}/lab-b/labels.jsonl")}
+def flagged(mode):
+    return {a["account_id"]: a for a in load(f"{work}/lab-b/report-{mode}.json")["accounts"]
+            if a["verdict"] != "clear" and a["account_id"] not in truth}
+fa, fs = flagged("alone"), flagged("shared")
+only_shared = sorted(set(fs) - set(fa))
+with_peer = [a for a in only_shared if any("Lab A" in r for r in fs[a].get("reasons", []))]
+out["lab_b"]["customers_flagged_only_with_sharing"] = {"accounts": only_shared, "with_peer_evidence": with_peer,
+                                                        "flagged_only_alone": sorted(set(fa) - set(fs))}
+print(f"customers flagged only with sharing: {len(only_shared)} ({len(with_peer)} with Lab A's evidence among their reasons); "
+      f"flagged only alone: {len(set(fa) - set(fs))}")
 if json_out:
     with open(json_out, "w") as w: json.dump(out, w, indent=2)
 ttd_ok = never(b["mean_time_to_detect_hours"]) < never(a["mean_time_to_detect_hours"])
