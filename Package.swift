@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "MoatGateway",
             dependencies: [
-                "MoatCore", "MoatDetect", "MoatStore", "MoatReport",
+                "MoatCore", "MoatDetect", "MoatStore", "MoatReport", "MoatIntel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -70,7 +70,7 @@ let package = Package(
             ]
         ),
         // Shared intelligence, pure: STIX 2.1 objects, TLP, keyed hashes, bundles from reports, the matcher.
-        .target(name: "MoatIntel", dependencies: ["MoatCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "MoatIntel", dependencies: ["MoatCore", "MoatDetect", .product(name: "Crypto", package: "swift-crypto")]),
         // The TAXII 2.1 server and client over the store, on Hummingbird.
         .target(
             name: "MoatTAXII",
@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "MoatGatewayTests",
             dependencies: [
-                "MoatGateway", "MoatStore", "MoatSimulate", "MoatDetect", "MoatTesting",
+                "MoatGateway", "MoatStore", "MoatSimulate", "MoatDetect", "MoatTesting", "MoatIntel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -128,7 +128,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MoatCLITests", dependencies: ["MoatCore"]),
-        .testTarget(name: "MoatIntelTests", dependencies: ["MoatIntel", "MoatCore"]),
+        .testTarget(name: "MoatIntelTests", dependencies: ["MoatIntel", "MoatCore", "MoatDetect"]),
         .testTarget(
             name: "MoatTAXIITests",
             dependencies: [

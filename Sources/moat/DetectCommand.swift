@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MoatCore
 import MoatDetect
+import MoatIntel
 
 struct DetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,7 +11,11 @@ struct DetectCommand: ParsableCommand {
         discussion: """
             Reads the exchange log (contract section 1; `-` for standard input) and the optional accounts file \
             (section 2), replays them through the detection engine in time order, writes the report \
-            (section 4) and prints a summary. Stops at the first invalid line unless --skip-invalid is given.
+            (section 4) and prints a summary. Stops at the first invalid line unless --skip-invalid is given. \
+            With --intel, peers' indicators (a store filled by `moat intel pull`/`import`, or a STIX bundle) feed \
+            the engine: an account that matches one gets it as evidence when its sign-up or traffic matches, \
+            weighted by the peer's confidence and named in its reasons; keyed hashes match with the trust \
+            group's key (--intel-config); indicators count only inside their validity.
             """
     )
 
@@ -34,8 +39,16 @@ struct DetectCommand: ParsableCommand {
         valueName: "name=value"))
     var settings: [String] = []
 
+    @Option(help: ArgumentHelp(
+        "Peers' indicators: a store (`moat intel pull`/`import`) or a STIX 2.1 bundle (repeatable).", valueName: "store-or-bundle"))
+    var intel: [String] = []
+
+    @Option(help: ArgumentHelp("Intel configuration (YAML) whose trust-group keys match keyed hashes.", valueName: "config"))
+    var intelConfig: String?
+
     func validate() throws {
         _ = try config()
+        if intelConfig != nil, intel.isEmpty { throw ValidationError("--intel-config needs --intel") }
     }
 
     func config() throws -> DetectionConfig {
@@ -50,14 +63,18 @@ struct DetectCommand: ParsableCommand {
         let started = Date()
         do {
             let identities = try accounts.map { path throws(ContractError) in try readAccounts(path: path, skipInvalid: skipInvalid) } ?? []
+            let feed = try intel.isEmpty ? nil : PeerIntel.feed(sources: intel, config: intelConfig, accounts: identities)
             let reader = try ExchangeReader(path: exchanges, skipInvalid: skipInvalid)
             let size = exchanges == "-" ? 0 : ((try? FileManager.default.attributesOfItem(atPath: exchanges)[.size] as? Int64) ?? 0)
             let bar = ProgressBar(label: "detect")
-            let report = try Replay.run(reader, accounts: identities, config: try config()) { n, bytes in
+            let report = try Replay.run(reader, accounts: identities, config: try config(), progress: { n, bytes in
                 bar.update(fraction: size > 0 ? Double(bytes) / Double(size) : 0,
                            detail: "\(Console.count(n)) exchanges  \(Console.bytes(bytes))")
-            }
+            }, peers: feed.map { box in { e in e.map { box.value.evidence(after: $0) } ?? box.value.remaining() } })
             bar.finish()
+            if let feed {
+                Console.error("intel: \(feed.value.matcher.indicators.count) indicator(s); \(feed.value.given) match(es) given to the engine as evidence, on \(feed.value.accounts.count) account(s)")
+            }
             try ReportOutput.write(report, to: out)
             for e in reader.firstErrors { Console.error("skipped: \(e)") }
             if !quiet, out != "-" {

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Logging
 import MoatGateway
+import MoatIntel
 import MoatStore
+import MoatTAXII
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +14,9 @@ struct ServeCommand: AsyncParsableCommand {
             Proxies POST /v1/chat/completions and POST /v1/messages to the configured upstreams: \
             authenticates Moat API keys, enforces usage limits, logs every served exchange to the store, \
             feeds it to live detection and acts on verdicts per the policy. The admin API, /metrics and \
-            /health are on a separate listener. Stops gracefully on SIGINT or SIGTERM.
+            /health are on a separate listener. Peers' indicators held in the store (`moat intel pull`) feed \
+            live detection, keyed hashes with the trust-group keys of --intel-config; indicators pulled later \
+            are picked up at the next start. Stops gracefully on SIGINT or SIGTERM.
             """
     )
 
@@ -34,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @Option(help: ArgumentHelp("Intel configuration (YAML) whose trust-group keys match peers' keyed hashes.", valueName: "config"))
+    var intelConfig: String?
+
     @Option(help: "Seconds in-flight requests get to finish on SIGTERM/SIGINT; then they end (logged as cancelled).")
     var shutdownGrace: Double = 30
 
@@ -51,7 +58,17 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "moat")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let db = try MoatStore(path: settings.store)
-        let gateway = try Gateway(config: settings, store: db, logger: logger)
+        var keys = KeyRing()
+        if let intelConfig {
+            do {
+                keys = try IntelConfig.loadResolved(path: intelConfig).keyRing
+            } catch {
+                throw ValidationFailure(message: error.message)
+            }
+        }
+        let peerIndicators = try IntelImport.load(from: db, nowMs: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+        let gateway = try Gateway(config: settings, store: db, logger: logger, peerIndicators: peerIndicators, peerKeys: keys)
+        if !peerIndicators.isEmpty { logger.notice("peers' indicators feed detection", metadata: ["indicators": "\(peerIndicators.count)"]) }
         logger.notice("moat serve", metadata: [
             "proxy": "\(settings.listen.host):\(settings.listen.port)", "admin": "\(settings.admin.host):\(settings.admin.port)",
             "store": "\(settings.store)", "openai": "\(settings.upstreams.openai?.url ?? "-")",

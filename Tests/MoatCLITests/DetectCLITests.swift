@@ -118,4 +118,32 @@ struct DetectCLITests {
         #expect(result.stdout.contains("account recall"))
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("report.json").path))
     }
+
+    /// A peer's bundle given with --intel: the account on the peer's network gets its indicator as evidence,
+    /// named in its reasons; a missing or unreadable --intel source is a one-line error.
+    @Test func intelBundleFeedsDetectionAndBadSourcesAreClearErrors() throws {
+        let bundle = #"""
+            {"type":"bundle","id":"bundle--6f1c2a7e-0d4b-4c1e-9a3f-2b5d7e9c1a00","objects":[
+             {"type":"identity","spec_version":"2.1","id":"identity--0b6f3c2a-1d4e-4f5a-8b6c-7d8e9f0a1b2c","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","name":"Lab A","identity_class":"organization"},
+             {"type":"indicator","spec_version":"2.1","id":"indicator--4a9e2c1b-3d5f-4e6a-9b7c-8d0e1f2a3b4c","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","created_by_ref":"identity--0b6f3c2a-1d4e-4f5a-8b6c-7d8e9f0a1b2c","name":"Network of campaign C-0001","pattern":"[ipv4-addr:value ISSUBSET '203.0.113.0/24']","pattern_type":"stix","valid_from":"2026-03-01T00:00:00Z","valid_until":"2026-05-01T00:00:00Z","confidence":80}
+            ]}
+            """#
+        let lines = [
+            #"{"id":"x1","ts":"2026-04-01T00:00:00.000Z","account_id":"fresh-1","model":"m","input_tokens":10,"output_tokens":5,"prompt":"hi","client":{"ip":"203.0.113.7"}}"#,
+            #"{"id":"x2","ts":"2026-04-01T00:00:01.000Z","account_id":"customer","model":"m","input_tokens":10,"output_tokens":5,"prompt":"hi","client":{"ip":"198.51.100.7"}}"#,
+        ]
+        let file = try write("exchanges.jsonl", Data(lines.joined(separator: "\n").utf8))
+        let intel = file.deletingLastPathComponent().appendingPathComponent("peer.json")
+        try Data(bundle.utf8).write(to: intel)
+        let (result, report) = try detect(file, ["--intel", intel.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("1 match(es) given to the engine as evidence, on 1 account(s)"), "\(result.stderr)")
+        _ = report
+        let (missing, _) = try detect(file, ["--intel", intel.path + ".nope"])
+        #expect(missing.status != 0 && missing.stderr.contains("no store or bundle at"), "\(missing.stderr)")
+        try Data("{\"objects\": 3}".utf8).write(to: intel)
+        let (bad, _) = try detect(file, ["--intel", intel.path])
+        #expect(bad.status != 0 && bad.stderr.contains("peer.json"), "\(bad.stderr)")
+        #expect(!bad.stderr.contains("Fatal error"))
+    }
 }

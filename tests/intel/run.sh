@@ -8,7 +8,8 @@
 #   3. runs pytest: test_stix.py validates every bundle with stix2-validator in --strict mode and scans
 #      it for the simulator's raw identifiers; test_taxii.py runs taxii2-client's whole cycle against
 #      the server (discovery, collections, add objects, poll status, page through objects, manifest,
-#      versions, filters, TLP refusals, 401/406/415) and `moat intel push`, `pull` and `match`.
+#      versions, filters, TLP refusals, 401/406/415) and `moat intel push`, `pull` and `match`;
+#      test_two_lab.py runs scripts/two-lab.sh (two labs, a TAXII exchange, `moat detect --intel`).
 #
 #   tests/intel/run.sh [pytest args...]
 #

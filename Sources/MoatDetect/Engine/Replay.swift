@@ -6,14 +6,21 @@ import MoatCore
 /// Parsing and digesting (stage 1 of the staged engine: text features, signatures) run on their own thread and
 /// hand batches of digests to the engine, so the two use both cores.
 public enum Replay {
+    /// Replays the log and returns the report.
+    ///
+    /// `peers`, when given, is asked after each exchange for the peers' evidence it makes due (a `PeerFeed`
+    /// from MoatIntel), which the engine takes at that point of the replay; with `nil` it is asked once more
+    /// at the end of the log, for what is still pending.
     public static func run(_ reader: ExchangeReader, accounts: [Account], config: DetectionConfig = DetectionConfig(),
-                           progress: ((Int, Int64) -> Void)? = nil) throws(ContractError) -> Report {
-        try engine(reader, accounts: accounts, config: config, progress: progress).report(invalidLines: reader.invalidLines)
+                           progress: ((Int, Int64) -> Void)? = nil,
+                           peers: ((Exchange?) -> [PeerEvidence])? = nil) throws(ContractError) -> Report {
+        try engine(reader, accounts: accounts, config: config, progress: progress, peers: peers).report(invalidLines: reader.invalidLines)
     }
 
     /// Replays the log and returns the engine in its final state (for tools that look inside it).
     public static func engine(_ reader: ExchangeReader, accounts: [Account], config: DetectionConfig = DetectionConfig(),
-                              progress: ((Int, Int64) -> Void)? = nil) throws(ContractError) -> DetectionEngine {
+                              progress: ((Int, Int64) -> Void)? = nil,
+                              peers: ((Exchange?) -> [PeerEvidence])? = nil) throws(ContractError) -> DetectionEngine {
         var engine = DetectionEngine(config: config, accounts: accounts)
         let channel = BatchChannel(capacity: 8)
         let box = UncheckedBox(reader)
@@ -45,7 +52,10 @@ public enum Replay {
         loop: while true {
             switch channel.take() {
             case .exchanges(let batch, let bytes):
-                for e in batch { _ = engine.ingest(e) }
+                for e in batch {
+                    _ = engine.ingest(e)
+                    if let peers { for p in peers(e) { _ = engine.ingest(peer: p) } }
+                }
                 n += batch.count
                 progress?(n, bytes)
             case .end:
@@ -55,6 +65,7 @@ public enum Replay {
             }
         }
         _ = engine.flush()
+        if let peers { for p in peers(nil) { _ = engine.ingest(peer: p) } }
         return engine
     }
 }

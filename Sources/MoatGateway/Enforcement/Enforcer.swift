@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MoatCore
 import MoatDetect
+import MoatIntel
 import MoatStore
 import NIOCore
 
@@ -18,6 +19,8 @@ public actor Enforcer {
     private let logger: Logger
     private let metrics: GatewayMetrics?
     private let executorLoop: any EventLoop
+    /// Peers' indicators, matched beside the engine (nil when none are held).
+    private var peers: PeerFeed?
     public private(set) var ingested = 0
     /// Exchanges read from the journal (the live feed), as opposed to handed to `ingest` directly.
     public private(set) var ingestedFromJournal: Int64 = 0
@@ -27,8 +30,9 @@ public actor Enforcer {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executorLoop.executor.asUnownedSerialExecutor() }
 
     init(engine: DetectionEngine, policy: PolicyConfig, table: ActionTable, store: MoatStore, logger: Logger,
-         metrics: GatewayMetrics?, on loop: any EventLoop) {
+         metrics: GatewayMetrics?, on loop: any EventLoop, peers: PeerFeed? = nil) {
         self.engine = engine
+        self.peers = peers
         self.policy = policy
         self.table = table
         self.store = store
@@ -39,8 +43,16 @@ public actor Enforcer {
 
     public func ingest(_ exchange: Exchange) {
         ingested += 1
-        apply(engine.ingest(exchange), org: exchange.orgID)
+        detect(exchange)
         writeAudit()
+    }
+
+    /// One exchange into the engine, then the peers' evidence it makes due.
+    private func detect(_ e: Exchange) {
+        apply(engine.ingest(e), org: e.orgID)
+        if peers != nil {
+            for p in peers!.evidence(after: e) { apply(engine.ingest(peer: p), org: e.orgID) }
+        }
     }
 
     /// Feeds detection from the journal, from `position` on, until the journal is closed and read to its end.
@@ -57,7 +69,7 @@ public actor Enforcer {
                     do {
                         let e = try Exchange.decode(line: line, file: "journal", lineNumber: 0)
                         ingested += 1
-                        apply(engine.ingest(e), org: e.orgID)
+                        detect(e)
                     } catch {
                         logger.error("unreadable exchange in the journal", metadata: ["error": "\(error)", "at": "\(record.position)"])
                     }
@@ -88,6 +100,7 @@ public actor Enforcer {
 
     /// Gives the engine accounts imported while the gateway runs.
     public func register(accounts: [Account]) {
+        peers?.observe(accounts: accounts)
         let orgs = Dictionary(accounts.map { ($0.accountID, $0.orgID) }, uniquingKeysWith: { _, b in b })
         for change in engine.register(accounts: accounts) { apply([change], org: orgs[change.accountID] ?? nil) }
         writeAudit()
@@ -95,6 +108,9 @@ public actor Enforcer {
 
     /// The engine's current report: campaigns with evidence, flagged accounts with reasons.
     public func report() -> Report { engine.report() }
+
+    /// Why the engine sees an account as it does (its reasons, peers' matches included), flagged or not.
+    public func explain(accountID: String) -> [String] { engine.explain(accountID: accountID) }
 
     private func apply(_ changes: [VerdictChange], org: String?) {
         // Campaign confidence decides the review queue; described once per campaign per batch.

@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import MoatCore
 import MoatDetect
+import MoatIntel
 import MoatStore
 import NIOCore
 import NIOHTTP1
@@ -42,8 +43,11 @@ public final class Gateway: Sendable {
     private let closed = Mutex(false)
 
 
+    /// `peerIndicators` (peers' indicators, as `moat intel pull` stores them) feed live detection: an account
+    /// whose traffic or sign-up matches one gets it as evidence (`PeerFeed`), keyed hashes under `peerKeys`.
     public init(config: GatewayConfig, store: MoatStore, logger: Logger = Logger(label: "moat.gateway"),
-                detectionConfig: DetectionConfig? = nil, limiter: (any UsageLimiter)? = nil) throws {
+                detectionConfig: DetectionConfig? = nil, limiter: (any UsageLimiter)? = nil,
+                peerIndicators: [ReceivedIndicator] = [], peerKeys: KeyRing = KeyRing()) throws {
         try config.validate()
         self.config = config
         self.store = store
@@ -65,7 +69,8 @@ public final class Gateway: Sendable {
         detectionLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         detectionLoop.next().execute { BackgroundPriority.lowerCurrentThread() }
         enforcer = Enforcer(engine: DetectionEngine(config: detect, accounts: known), policy: config.policy,
-                            table: actions, store: store, logger: logger, metrics: metrics, on: detectionLoop.next())
+                            table: actions, store: store, logger: logger, metrics: metrics, on: detectionLoop.next(),
+                            peers: peerIndicators.isEmpty ? nil : PeerFeed(indicators: peerIndicators, keys: peerKeys, accounts: known))
         if config.replay != nil {
             logger.warning("replay mode: exchanges take their event time from the request header `\(config.replay!.eventTimeHeader)`; never expose this gateway to real clients")
         }

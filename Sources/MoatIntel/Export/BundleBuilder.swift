@@ -1,5 +1,6 @@
 import Foundation
 import MoatCore
+import MoatDetect
 
 /// A bundle and what went into it.
 public struct ExportedBundle: Sendable {
@@ -349,8 +350,16 @@ public struct BundleBuilder {
         // Families and shapes come from the report only (the engine computes them).
         let i = c.indicators
         for sig in (i.systemPromptFamilies ?? []).prefix(l.maxClearValuesPerKind) {
-            appendIndicator(fingerprintCandidate(.systemPromptFamily, Fingerprint.family(.systemPromptFamily, signature: sig), c: c,
-                                                 why: usage(nil, of: c, what: "system-prompt families (hash of the family signature; no text is shared)"), use: nil, share: nil), ctx)
+            // A portable sketch (`fam1:`, MinHash values of the prompt's masked word set) is shared as it is,
+            // so peers match variants of the family by similarity; an older opaque signature only as a hash.
+            let sketch = sig.trimmingCharacters(in: .whitespaces).lowercased()
+            if TextFamily.decode(sketch) != nil {
+                appendIndicator(fingerprintCandidate(.systemPromptFamily, sketch, c: c,
+                                                     why: usage(nil, of: c, what: "system-prompt families (a MinHash sketch of the prompt's masked word set, matched by similarity; no text is shared)"), use: nil, share: nil), ctx)
+            } else {
+                appendIndicator(fingerprintCandidate(.systemPromptFamily, Fingerprint.family(.systemPromptFamily, signature: sig), c: c,
+                                                     why: usage(nil, of: c, what: "system-prompt families (hash of the family signature; no text is shared)"), use: nil, share: nil), ctx)
+            }
         }
         for sig in (i.promptFamilies ?? []).prefix(l.maxClearValuesPerKind) {
             appendIndicator(fingerprintCandidate(.promptFamily, Fingerprint.family(.promptFamily, signature: sig), c: c,

@@ -1,4 +1,5 @@
 import MoatCore
+import MoatDetect
 
 /// One account matching one peer indicator: evidence for detection, weighted by the peer's confidence.
 public struct IndicatorMatch: Sendable, Equatable {
@@ -40,15 +41,20 @@ public struct MatchConfig: Sendable, Equatable {
     public var minAccountsForBreadth = 10
     /// ...unless it matches no more than this many times the accounts the peer's campaign had.
     public var peerCampaignFactor = 3
-    /// When sign-up matches are checked for expiry and no `created_at` is known.
+    /// When sign-up matches are checked for expiry (nil: at the account's `created_at`).
     public var asOf: Timestamp?
+    /// A system prompt belongs to a peer's system-prompt family when at least this share of the values of
+    /// its portable sketch (`TextFamily`, `fam1:`) equal the peer's: an estimate of the Jaccard similarity
+    /// of the two texts' masked word sets.
+    public var familySimilarity = 0.4
 
     public init(respectValidity: Bool = true, maxShareOfAccounts: Double = 0.05, minAccountsForBreadth: Int = 10,
-                asOf: Timestamp? = nil) {
+                asOf: Timestamp? = nil, familySimilarity: Double = 0.4) {
         self.respectValidity = respectValidity
         self.maxShareOfAccounts = maxShareOfAccounts
         self.minAccountsForBreadth = minAccountsForBreadth
         self.asOf = asOf
+        self.familySimilarity = familySimilarity
     }
 }
 
@@ -100,6 +106,11 @@ public struct IndicatorMatcher: Sendable {
     /// Key ids that indicators need and we hold.
     var neededKeys: [TrustGroupKey] = []
     var needsSystemPromptHash = false
+    /// Peers' system-prompt families shared as portable sketches (`fam1:`): matched by similarity.
+    var familySketches: [(value: String, sketch: [UInt64])] = []
+    /// System prompt → the family sketches it is similar to (bounded like `ipHashCache`).
+    var sketchCache: [String: [String]] = [:]
+    static let sketchCacheLimit = 50_000
 
     struct Hit: Sendable {
         var first: Timestamp?
@@ -135,6 +146,12 @@ public struct IndicatorMatcher: Sendable {
                             for v in t.values { keyIDs.insert(v.text) }
                         }
                         if Self.needsSystemPrompt(conj) { needsSystemPromptHash = true }
+                        for t in conj where t.objectType == MoatExtension.fingerprintType && t.path == "value" && !t.negated {
+                            for v in t.values {
+                                guard let sketch = TextFamily.decode(v.text), !familySketches.contains(where: { $0.value == v.text }) else { continue }
+                                familySketches.append((v.text, sketch))
+                            }
+                        }
                         index(conj, slot: slot)
                     }
                 }
@@ -147,7 +164,8 @@ public struct IndicatorMatcher: Sendable {
 
     /// Whether exchanges must be read with their text: only indicators on system prompts (SHA-256 of the
     /// text) need it; everything else matches on metadata (`ExchangeReader.Fields.withoutText`).
-    public var needsText: Bool { needsSystemPromptHash }
+    /// Sketch indicators (`fam1:`) need the system prompt's text too, to sketch it here.
+    public var needsText: Bool { needsSystemPromptHash || !familySketches.isEmpty }
 
     static func needsSystemPrompt(_ conj: [STIXPattern.Test]) -> Bool {
         let fingerprint = conj.filter { $0.objectType == MoatExtension.fingerprintType }
@@ -261,6 +279,17 @@ public struct IndicatorMatcher: Sendable {
         if needsSystemPromptHash, let sp = e.systemPrompt, !sp.isEmpty {
             objects.append(fingerprint(.systemPrompt, Fingerprint.sha256(sp)))
         }
+        if !familySketches.isEmpty, let sp = e.systemPrompt, !sp.isEmpty {
+            let similar: [String]
+            if let cached = sketchCache[sp] {
+                similar = cached
+            } else {
+                similar = similarFamilies(TextFamily.sketch(sp))
+                if sketchCache.count >= Self.sketchCacheLimit { sketchCache.removeAll(keepingCapacity: true) }
+                sketchCache[sp] = similar
+            }
+            for v in similar { objects.append(fingerprint(.systemPromptFamily, v)) }
+        }
         objects += accountObjects(e.accountID)
         return evaluate(account: e.accountID, objects: objects, at: e.ts, isExchange: true)
     }
@@ -290,6 +319,11 @@ public struct IndicatorMatcher: Sendable {
     @discardableResult
     public mutating func observe(accountID: String, fingerprint kind: FingerprintKind, value: String, at t: Timestamp?) -> [IndicatorMatch] {
         observedAccounts.insert(accountID)
+        if kind == .systemPromptFamily, let sketch = TextFamily.decode(value.lowercased()) {
+            // A portable sketch (the report's `system_prompt_families`): matched by similarity.
+            let objects = similarFamilies(sketch).map { fingerprint(.systemPromptFamily, $0) }
+            return objects.isEmpty ? [] : evaluate(account: accountID, objects: objects, at: t, isExchange: false)
+        }
         let shared: String
         switch kind {
         case .systemPrompt: shared = Fingerprint.sha256(value)
@@ -297,6 +331,11 @@ public struct IndicatorMatcher: Sendable {
         case .systemPromptFamily, .promptFamily, .promptTemplate: shared = Fingerprint.family(kind, signature: value)
         }
         return evaluate(account: accountID, objects: [fingerprint(kind, shared)], at: t, isExchange: false)
+    }
+
+    /// The peers' family sketches that `sketch` is similar to.
+    func similarFamilies(_ sketch: [UInt64]) -> [String] {
+        familySketches.filter { TextFamily.similarity(sketch, $0.sketch) >= config.familySimilarity }.map(\.value)
     }
 
     private func fingerprint(_ kind: FingerprintKind, _ value: String) -> ObservedObject {
@@ -340,7 +379,8 @@ public struct IndicatorMatcher: Sendable {
         var touched = Set<Int>()
         for slot in candidates {
             let s = slots[slot]
-            guard valid(indicators[s.indicator], at: signUp ? config.asOf : t), s.observation.holds(on: objects) else { continue }
+            guard valid(indicators[s.indicator], at: signUp ? (config.asOf ?? t) : t, signUp: signUp && config.asOf == nil),
+                  s.observation.holds(on: objects) else { continue }
             var hit = hits[account, default: [:]][slot] ?? Hit(first: t, exchanges: 0)
             if let t, hit.first.map({ t < $0 }) ?? true { hit.first = t }
             if isExchange { hit.exchanges += 1 }
@@ -394,10 +434,12 @@ public struct IndicatorMatcher: Sendable {
             firstMatchedAt: best.first, exchanges: best.exchanges, reason: reason)
     }
 
-    /// Sign-up data has no event time of its own: it is checked at `config.asOf` (when given) only.
-    private func valid(_ i: ReceivedIndicator, at t: Timestamp?) -> Bool {
+    /// Sign-up data is checked at `config.asOf` when given; else an account created before `valid_from` still
+    /// matches (its sign-up data is no less the operator's), unless the indicator expired before it signed up:
+    /// a streaming engine takes that evidence at `valid_from` (`PeerFeed`).
+    private func valid(_ i: ReceivedIndicator, at t: Timestamp?, signUp: Bool = false) -> Bool {
         guard config.respectValidity, let t else { return true }
-        if let from = i.validFrom, t < from { return false }
+        if !signUp, let from = i.validFrom, t < from { return false }
         if let until = i.validUntil, t >= until { return false }
         return true
     }

@@ -1,0 +1,95 @@
+import MoatCore
+import MoatDetect
+
+/// Peers' indicators feeding the detection engine, in event time.
+///
+/// Wraps an `IndicatorMatcher` and turns its matches into the engine's `PeerEvidence`: the peer's confidence
+/// as the weight, the peer and what matched in the reason, and the time at which the evidence became
+/// available. An exchange match counts at the exchange that completed it; a sign-up match (payment,
+/// e-mail domain, account id under a shared key) at the account's `created_at`, or at the indicator's
+/// `valid_from` when the account is older (nobody knew before the peer did). Matches judged too broad here
+/// (`IndicatorMatch.tooBroad`) carry no weight and are not given to the engine.
+///
+/// ```swift
+/// var feed = PeerFeed(indicators: received, keys: ring, accounts: accounts)
+/// for e in log {
+///     engine.ingest(e)
+///     for p in feed.evidence(after: e) { engine.ingest(peer: p) }
+/// }
+/// ```
+public struct PeerFeed: Sendable {
+    public private(set) var matcher: IndicatorMatcher
+    var validFrom: [String: Timestamp] = [:]
+    var validUntil: [String: Timestamp] = [:]
+    /// Sign-up evidence waiting for its time, latest first (taken from the end).
+    var pending: [PeerEvidence] = []
+    /// Evidence handed out so far, and the accounts it named.
+    public private(set) var given = 0
+    public private(set) var accounts: Set<String> = []
+
+    public init(indicators: [ReceivedIndicator], keys: KeyRing = KeyRing(), config: MatchConfig = MatchConfig(),
+                accounts: [Account] = []) {
+        matcher = IndicatorMatcher(indicators: indicators, keys: keys, config: config)
+        for i in indicators {
+            if let t = i.validFrom { validFrom[i.id] = t }
+            if let t = i.validUntil { validUntil[i.id] = t }
+        }
+        observe(accounts: accounts)
+    }
+
+    /// Accounts that signed up (or were imported) later: their sign-up matches wait for their time.
+    public mutating func observe(accounts: [Account]) {
+        for a in accounts {
+            for m in matcher.observe(account: a) {
+                if let p = evidence(m, at: m.firstMatchedAt) { pending.append(p) }
+            }
+        }
+        pending.sort { $0.at.milliseconds > $1.at.milliseconds }
+    }
+
+    /// Whether exchanges must be read with their text (system-prompt indicators).
+    public var needsText: Bool { matcher.needsText }
+
+    /// The evidence due once `e` has been ingested: sign-up matches up to its time, then what it completed.
+    public mutating func evidence(after e: Exchange) -> [PeerEvidence] {
+        var out: [PeerEvidence] = []
+        while let next = pending.last, next.at.milliseconds <= e.ts.milliseconds {
+            pending.removeLast()
+            // Delivered late (the log starts after it was due): only while the indicator is still valid.
+            if matcher.config.respectValidity, let until = validUntil[next.indicatorID], until.milliseconds <= e.ts.milliseconds { continue }
+            out.append(next)
+        }
+        for m in matcher.observe(exchange: e) {
+            if let p = evidence(m, at: e.ts) { out.append(p) }
+        }
+        note(out)
+        return out
+    }
+
+    /// An engine observation of an account (a family sketch, a request shape), with what it completed.
+    public mutating func evidence(accountID: String, fingerprint kind: FingerprintKind, value: String, at t: Timestamp) -> [PeerEvidence] {
+        let out = matcher.observe(accountID: accountID, fingerprint: kind, value: value, at: t).compactMap { evidence($0, at: t) }
+        note(out)
+        return out
+    }
+
+    /// Sign-up evidence not yet due when the log ended (accounts created after its last exchange).
+    public mutating func remaining() -> [PeerEvidence] {
+        let out = Array(pending.reversed())
+        pending = []
+        note(out)
+        return out
+    }
+
+    private mutating func note(_ out: [PeerEvidence]) {
+        given += out.count
+        for p in out { accounts.insert(p.accountID) }
+    }
+
+    private func evidence(_ m: IndicatorMatch, at t: Timestamp?) -> PeerEvidence? {
+        guard !m.tooBroad, m.weight > 0 else { return nil }
+        var at = t ?? m.firstMatchedAt ?? validFrom[m.indicatorID] ?? Timestamp(milliseconds: 0)
+        if let from = validFrom[m.indicatorID], at.milliseconds < from.milliseconds { at = from }
+        return PeerEvidence(accountID: m.accountID, indicatorID: m.indicatorID, confidence: m.weight, reason: m.reason, at: at)
+    }
+}
