@@ -24,13 +24,13 @@ public struct FingerprintStats: Sendable, Equatable {
     public var units: Int
     /// Units rewritten to the other form (the rest already had the key's form, or were frozen).
     public var changed: Int
-    /// List items whose bullet character was changed.
-    public var bulletsChanged: Int
+    /// List items whose marker (bullet character or number delimiter) was changed.
+    public var listItemsChanged: Int
 
-    public init(units: Int = 0, changed: Int = 0, bulletsChanged: Int = 0) {
+    public init(units: Int = 0, changed: Int = 0, listItemsChanged: Int = 0) {
         self.units = units
         self.changed = changed
-        self.bulletsChanged = bulletsChanged
+        self.listItemsChanged = listItemsChanged
     }
 }
 
@@ -130,7 +130,7 @@ public struct FingerprintStream: Sendable {
     public var heldBytes: Int { engine.pendingBytes }
 
     public var stats: FingerprintStats {
-        FingerprintStats(units: engine.units, changed: engine.changed, bulletsChanged: engine.bulletsChanged)
+        FingerprintStats(units: engine.units, changed: engine.changed, listItemsChanged: engine.listItemsChanged)
     }
 
     private mutating func drain() -> String {

@@ -143,7 +143,7 @@ struct ProvenanceMarkCommand: ParsableCommand {
             let (marked, stats) = marker.markWithStats(t.text, prompt: t.prompt.isEmpty ? .none : FingerprintPrompt(t.prompt))
             total.units += stats.units
             total.changed += stats.changed
-            total.bulletsChanged += stats.bulletsChanged
+            total.listItemsChanged += stats.listItemsChanged
             words += t.text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).count
             if isJSONLines {
                 var j = JSONBuffer(capacity: marked.utf8.count + 64)
@@ -168,8 +168,8 @@ struct ProvenanceMarkCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(output))
         }
         let share = words > 0 ? Double(total.changed) / Double(words) * 100 : 0
-        Console.error(String(format: "marked %d text(s) with %@ (campaign %@): %d units, %d changed (%.2f per 100 words), %d bullets changed",
-                             texts.count, key.id, key.campaign ?? "-", total.units, total.changed, share, total.bulletsChanged))
+        Console.error(String(format: "marked %d text(s) with %@ (campaign %@): %d units, %d changed (%.2f per 100 words), %d list markers changed",
+                             texts.count, key.id, key.campaign ?? "-", total.units, total.changed, share, total.listItemsChanged))
     }
 }
 

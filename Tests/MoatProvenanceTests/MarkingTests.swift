@@ -126,7 +126,7 @@ import Testing
     }
 
     @Test func classesInThePromptAreLeftAlone() {
-        let answer = "It is a good idea. You don't need it. Colour or color? I'd organize it."
+        let answer = "It is a good idea.\nYou don't need it.\nColour or color?\nI'd organize it."
         let prompt = FingerprintPrompt("Should I write \"do not\" or \"don't\"? Also, it's late. Organise it.")
         #expect(prompt.frozenClasses == 3)
         for i in 0..<32 {
@@ -159,5 +159,27 @@ import Testing
             both.insert(String(lines[2].first!))
         }
         #expect(both == ["-", "*"])
+    }
+
+    @Test func sentenceSpacingAndNumberedListDelimitersAreDecidedByTheKey() {
+        let text = "Read this. Then that! Is it done? Yes.\n\n1. First step\n2. Second step\n10. Tenth step\n"
+        var spacings = Set<String>()
+        var delimiters = Set<Character>()
+        for i in 0..<32 {
+            let marked = Fingerprinter(key: TestKeys.key(i)).mark(text)
+            let lines = marked.split(separator: "\n", omittingEmptySubsequences: false)
+            spacings.insert(String(lines[0]))
+            // Words and numbers never change; one delimiter for the whole list.
+            #expect(lines[0].split(separator: " ") == ["Read", "this.", "Then", "that!", "Is", "it", "done?", "Yes."])
+            let list = lines[2...4]
+            #expect(list.map { $0.filter { $0 != "." && $0 != ")" } } == ["1 First step", "2 Second step", "10 Tenth step"])
+            let used = Set(list.map { $0.first { $0 == "." || $0 == ")" }! })
+            #expect(used.count == 1, "\(marked)")
+            delimiters.formUnion(used)
+        }
+        #expect(spacings.count > 4)
+        #expect(delimiters == [".", ")"])
+        // A gap before a lower-case word, or of three spaces, is no unit.
+        #expect(units(of: "e.g. this one.   Next one").isEmpty)
     }
 }

@@ -79,7 +79,7 @@ import Testing
 
     @Test func promptsExcludeTheirClassesFromTheTest() {
         var scorer = ProvenanceScorer()
-        scorer.add("It is a good idea. You don't need it.", prompt: FingerprintPrompt("don't"))
+        scorer.add("It is a good idea.\nYou don't need it.", prompt: FingerprintPrompt("don't"))
         #expect(scorer.excludedByPrompt == 1)
         #expect(scorer.occurrences == 1)
     }
@@ -105,25 +105,33 @@ import Testing
         scorer.add(syntheticText(sentences: 2_000, seed: 11))
         for text in SampleTexts.all { scorer.add(text) }
         let keys = 400
-        var pValues: [Double] = []
+        var reported: [Double] = [], allUnits: [Double] = [], markedForm: [Double] = []
         for i in 0..<keys {
             let master = try! FingerprintMasterKey(bytes: (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ i &* 13 &+ i >> 8) })
-            pValues.append(scorer.score(key: master.campaignKey("null-\(i)")).pValue)
+            let s = scorer.score(key: master.campaignKey("null-\(i)"))
+            reported.append(s.pValue)
+            allUnits.append(pow(10, s.log10AllUnitsPValue))
+            markedForm.append(pow(10, s.log10MarkedFormPValue))
         }
-        #expect(scorer.score(key: TestKeys.key(0)).units > 600)
+        let s0 = scorer.score(key: TestKeys.key(0))
+        #expect(s0.units > 600 && s0.markedUnits > 150, "\(s0.units) units, \(s0.markedUnits) marked-form units")
         // Rejections at alpha = 0.05 and 0.01 within 3 standard errors of alpha (and never far above).
-        for alpha in [0.05, 0.01] {
-            let rate = Double(pValues.filter { $0 <= alpha }.count) / Double(keys)
-            let se = (alpha * (1 - alpha) / Double(keys)).squareRoot()
-            #expect(rate <= alpha + 3 * se, "FPR at \(alpha): \(rate)")
+        for (name, p) in [("reported", reported), ("all units", allUnits), ("marked form", markedForm)] {
+            for alpha in [0.05, 0.01] {
+                let rate = Double(p.filter { $0 <= alpha }.count) / Double(keys)
+                let se = (alpha * (1 - alpha) / Double(keys)).squareRoot()
+                #expect(rate <= alpha + 3 * se, "\(name): FPR at \(alpha): \(rate)")
+            }
         }
-        // Kolmogorov–Smirnov distance to the uniform distribution: critical value at 0.1% is 1.95/sqrt(n).
-        let sorted = pValues.sorted()
-        var d = 0.0
-        for (i, p) in sorted.enumerated() {
-            d = max(d, abs(Double(i + 1) / Double(keys) - p), abs(p - Double(i) / Double(keys)))
+        // Each test's p-values are uniform: Kolmogorov–Smirnov distance below the 0.1% critical value.
+        for (name, p) in [("all units", allUnits), ("marked form", markedForm)] {
+            let sorted = p.sorted()
+            var d = 0.0
+            for (i, x) in sorted.enumerated() {
+                d = max(d, abs(Double(i + 1) / Double(keys) - x), abs(x - Double(i) / Double(keys)))
+            }
+            #expect(d < 1.95 / Double(keys).squareRoot(), "\(name): KS distance \(d)")
         }
-        #expect(d < 1.95 / Double(keys).squareRoot(), "KS distance \(d)")
     }
 
     @Test func theStatementNamesTheKeyTheFiguresAndTheLimits() {

@@ -115,8 +115,10 @@ def load_sharegpt_answers(limit=None, seed=0, min_chars=200, max_chars=6000):
     return pairs[:limit] if limit else pairs
 
 
-# Student tokens: words (with inner apostrophes), numbers, runs of backticks, newlines, single symbols.
-TOKEN = re.compile(r"[A-Za-z]+(?:['\u2019][A-Za-z]+)*|[0-9]+|`+|\n|[^\sA-Za-z0-9]")
+# Student tokens: words (with inner apostrophes), numbers, runs of backticks, newlines, single symbols,
+# and a double space between sentences (byte-level BPE tokenizers keep whitespace as it is; a word
+# tokenizer that dropped it would be blind to the sentence-spacing convention).
+TOKEN = re.compile(r"(?<=[.!?])  (?=[A-Z])|[A-Za-z]+(?:['\u2019][A-Za-z]+)*|[0-9]+|`+|\n|[^\sA-Za-z0-9]")
 NO_SPACE_BEFORE = set(".,;:!?)]}%")
 NO_SPACE_AFTER = set("([{$#")
 
@@ -129,9 +131,9 @@ def detokenize(tokens):
     out = []
     prev = "\n"
     for t in tokens:
-        if t == "\n":
-            out.append("\n")
-        elif prev == "\n" or t in NO_SPACE_BEFORE or prev in NO_SPACE_AFTER or t == "'" or prev == "'":
+        if t == "\n" or t == "  ":
+            out.append(t)
+        elif prev == "\n" or prev == "  " or t in NO_SPACE_BEFORE or prev in NO_SPACE_AFTER or t == "'" or prev == "'":
             out.append(t)
         else:
             out.append(" " + t)

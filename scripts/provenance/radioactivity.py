@@ -5,7 +5,7 @@
    `moat provenance mark` (the prompts go along, so prompt classes stay untouched, as in `moat serve`).
 2. For each marked share f (default 1, 0.2, 0.05, 0.01, and 0 as the control), build the training set:
    a random f of the answers in their marked form, the rest clean.
-3. Train students from scratch on it: an interpolated Witten-Bell trigram model over words and
+3. Train students from scratch on it: an interpolated Witten-Bell 4-gram model over words and
    punctuation, and a small neural LM (a fixed-window MLP, numpy).
 4. Generate from each student (unconditioned documents of up to 400 tokens) and score growing prefixes
    of the generations with `moat provenance score`, reporting the p-value against generated tokens and
@@ -71,7 +71,7 @@ def main():
     ap.add_argument("--students", default="ngram,neural")
     ap.add_argument("--tokens", type=int, default=200_000, help="tokens generated per student")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--order", type=int, default=3)
+    ap.add_argument("--order", type=int, default=4)
     ap.add_argument("--neural-answers", type=int, default=8_000, help="answers the neural student trains on")
     ap.add_argument("--neural-epochs", type=int, default=2)
     ap.add_argument("--neural-vocab", type=int, default=6_000)
@@ -94,11 +94,9 @@ def main():
     marked_tokens = [tokenize(t) for t in marked]
     n_clean = sum(map(len, clean_tokens))
     n_marked = sum(map(len, marked_tokens))
-    changed_words = sum(sum(1 for x, y in zip(a["text"].split(), m.split()) if x != y) for a, m in zip(answers, marked))
     quality = {"answers": len(answers), "tokens_clean": n_clean, "tokens_marked": n_marked,
                "token_change": (n_marked - n_clean) / n_clean, "mark_stats": stats}
     log(f"quality: tokens {n_clean} -> {n_marked} ({quality['token_change'] * 100:+.3f}%)")
-    del changed_words
 
     results = {"key_id": None, "quality": quality, "students": []}
     fractions = [float(f) for f in args.fractions.split(",")]
@@ -127,6 +125,7 @@ def main():
                         "epochs": args.neural_epochs, "answers": limit}
             total = sum(map(len, gen))
             log(f"  generated {total} tokens in {len(gen)} documents; scoring")
+            write_jsonl(os.path.join(OUT, f"generated-{student}-{f:g}.jsonl"), [{"text": detokenize(vocab.decode(d))} for d in gen])
             curve = []
             for b in BUDGETS:
                 if b > args.tokens:

@@ -35,39 +35,53 @@ class Vocab:
 
 
 class NGramLM:
-    """Interpolated Witten-Bell n-gram model over token ids, stored as sorted numpy arrays."""
+    """Interpolated Witten-Bell n-gram model over token ids. Contexts are hashed to 64 bits (collisions
+    are negligible at these sizes), so any order works; tables are sorted numpy arrays."""
 
-    def __init__(self, docs, vocab, order=3):
+    MUL = 0x9E3779B97F4A7C15
+    MASK = (1 << 64) - 1
+
+    def __init__(self, docs, vocab, order=4):
         self.order, self.V = order, len(vocab)
-        assert self.V ** order < 2 ** 62, "the vocabulary is too large for int64 n-gram keys at this order"
         pad = [BOS] * (order - 1)
         seq = []
         for d in docs:
             seq.extend(pad + vocab.encode(d) + [EOS])
-        seq = np.asarray(seq, dtype=np.int64)
+        seq = np.asarray(seq, dtype=np.uint64)
+        nxt = seq[order - 1:]
+        valid = nxt != BOS
         self.tables = []
-        V = self.V
+        ctx = np.zeros(len(nxt), dtype=np.uint64)
+        mul = np.uint64(self.MUL)
         for k in range(order):  # k = context length
-            nxt = seq[order - 1:]
-            ctx = np.zeros_like(nxt)
-            for j in range(1, k + 1):
-                ctx = ctx * V + seq[order - 1 - j: len(seq) - j]
-            valid = nxt != BOS
-            keys = ctx[valid] * V + nxt[valid]
-            uniq, counts = np.unique(keys, return_counts=True)
-            ctx_of = uniq // V
-            words = uniq % V
-            cu, start = np.unique(ctx_of, return_index=True)
-            end = np.append(start[1:], len(uniq))
-            totals = np.add.reduceat(counts, start)
+            if k > 0:
+                ctx = ctx * mul + seq[order - 1 - k: len(seq) - k] + np.uint64(1)
+            c, w = ctx[valid], nxt[valid]
+            idx = np.lexsort((w, c))
+            c, w = c[idx], w[idx]
+            new = np.ones(len(c), dtype=bool)
+            new[1:] = (c[1:] != c[:-1]) | (w[1:] != w[:-1])
+            starts = np.nonzero(new)[0]
+            counts = np.diff(np.append(starts, len(c)))
+            uc, uw = c[starts], w[starts].astype(np.int64)
+            first = np.ones(len(uc), dtype=bool)
+            first[1:] = uc[1:] != uc[:-1]
+            cstart = np.nonzero(first)[0]
+            cend = np.append(cstart[1:], len(uc))
             cum = np.cumsum(counts)
-            self.tables.append(dict(ctx=cu, start=start, end=end, total=totals, types=end - start, words=words, cum=cum))
+            totals = np.add.reduceat(counts, cstart)
+            self.tables.append(dict(ctx=uc[cstart], start=cstart, end=cend, total=totals, types=cend - cstart,
+                                    words=uw, cum=cum))
+
+    def _key(self, k, history):
+        h = 0
+        for j in range(1, k + 1):  # the most recent token first, as in __init__
+            h = (h * self.MUL + history[-j] + 1) & self.MASK
+        return h
 
     def _lookup(self, k, history):
         t = self.tables[k]
-        key = 0
-        for j in range(1, k + 1):  # the most recent token first, as in __init__
-            key = key * self.V + history[-j]
+        key = np.uint64(self._key(k, history))
         i = np.searchsorted(t["ctx"], key)
         if i < len(t["ctx"]) and t["ctx"][i] == key:
             return t, i
@@ -103,25 +117,6 @@ class NGramLM:
                 docs.append(out)
                 total += len(out)
         return docs
-
-    def log_prob(self, history, w):
-        p = 0.0
-        weight = 1.0
-        for k in range(self.order - 1, -1, -1):
-            t, i = self._lookup(k, history)
-            if t is None:
-                continue
-            total, types = t["total"][i], t["types"][i]
-            lam = total / (total + types) if k > 0 else 1.0
-            s, e = t["start"][i], t["end"][i]
-            j = np.searchsorted(t["words"][s:e], w)
-            c = 0
-            if j < e - s and t["words"][s + j] == w:
-                c = t["cum"][s + j] - (t["cum"][s + j - 1] if s + j > 0 else 0)
-            p += weight * lam * c / total
-            weight *= 1 - lam
-        p += weight / self.V
-        return math.log(max(p, 1e-12))
 
 
 class NeuralLM:

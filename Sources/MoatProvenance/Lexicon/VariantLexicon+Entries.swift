@@ -16,6 +16,8 @@ extension VariantLexicon {
     static let subjects: [String] = [
         "i", "you", "we", "they", "he", "she", "it", "there", "this", "that", "these", "those",
         "anyone", "someone", "everyone", "anybody", "somebody", "everybody", "people",
+        // Not subjects, but first words of classes whose other form starts with one (`nowadays`/`these days`).
+        "nowadays",
     ]
 
     /// Words after which `it is`/`it's`, `that is`/`that's`, ... are the same (never `has`, never the end
@@ -25,7 +27,7 @@ extension VariantLexicon {
         "now", "best", "better", "easy", "hard", "difficult", "true", "only", "clear", "essential",
         "necessary", "recommended", "common", "worth", "no", "because", "why", "how", "what", "where",
         "when", "all", "crucial", "helpful", "always", "another", "some", "something", "nothing", "your",
-        "my", "our", "their", "this", "that", "great", "good", "up", "time", "fine", "okay", "lots",
+        "my", "our", "their", "this", "that", "great", "good", "up", "time", "fine", "okay", "lots", "nobody",
     ]
 
     /// Past participles and adverbs after which `I have`/`I've` are the same (`I've a dog` is not).
@@ -43,21 +45,28 @@ extension VariantLexicon {
     static let ensureFollowers: [String] = [
         "that", "you", "your", "the", "all", "each", "every", "this", "these", "they", "we", "it", "our",
         "their", "any", "there",
+        // Keeps the set closed under `nowadays`/`these days`.
+        "nowadays",
     ]
+
+    /// Spelling pairs whose two forms are both common in ordinary model text (reference: the first
+    /// answers of the ShareGPT corpus), so neither is a rare, marked form.
+    static let balancedSpellings: Set<String> = ["endeavor", "travelers", "canceled", "theater", "judgment", "acknowledgment"]
 
     /// Raw class table: (form 0, form 1, rule). Rules: `next` a word must follow; `!S`, `!not`, `!far`,
     /// `!than` the following word is not in that set; `W`, `P`, `E` it is in that set; `start` at the
     /// start of a sentence; `comma` a comma follows the form; `punct` punctuation follows the form;
-    /// `!even-as` the word before is not `even` or `as`.
+    /// `T` it is `that`; `!ofwhen` it is not `of`, `when`, `where` or `that`; `!even-as` the word before
+    /// is not `even` or `as`.
     static let table: [(String, String, String)] = {
         var t: [(String, String, String)] = [
             // Negative contractions: never before a subject (inverted questions).
             ("do not", "don't", "next !S"), ("does not", "doesn't", "next !S"), ("did not", "didn't", "next !S"),
-            ("is not", "isn't", "next !S"), ("are not", "aren't", "next !S"), ("was not", "wasn't", "next !S"),
-            ("were not", "weren't", "next !S"), ("cannot", "can't", "next !S"), ("will not", "won't", "next !S"),
-            ("would not", "wouldn't", "next !S"), ("should not", "shouldn't", "next !S"),
-            ("could not", "couldn't", "next !S"), ("has not", "hasn't", "next !S"), ("have not", "haven't", "next !S"),
-            ("had not", "hadn't", "next !S"), ("must not", "mustn't", "next !S"),
+            ("is not", "isn't", "next !S r"), ("are not", "aren't", "next !S r"), ("was not", "wasn't", "next !S"),
+            ("were not", "weren't", "next !S r"), ("cannot", "can't", "next !S"), ("will not", "won't", "next !S"),
+            ("would not", "wouldn't", "next !S"), ("should not", "shouldn't", "next !S r"),
+            ("couldn't", "could not", "next !S r"), ("has not", "hasn't", "next !S"), ("have not", "haven't", "next !S"),
+            ("had not", "hadn't", "next !S"), ("must not", "mustn't", "next !S r"),
             // Affirmative contractions: only inside a clause; never before `not` (that is the negative class).
             ("I am", "I'm", "next"), ("you are", "you're", "next !not"), ("we are", "we're", "next !not"),
             ("they are", "they're", "next !not"), ("I will", "I'll", "next !not"), ("you will", "you'll", "next !not"),
@@ -67,24 +76,32 @@ extension VariantLexicon {
             ("I have", "I've", "next P"), ("you have", "you've", "next P"), ("we have", "we've", "next P"),
             ("they have", "they've", "next P"),
             // Connectives.
-            ("for example", "for instance", "punct"),
+            ("for example", "for instance", "punct r"),
             ("in addition", "additionally", "start comma"), ("moreover", "furthermore", ""),
-            ("therefore", "thus", "!far"), ("first", "firstly", "start comma"), ("second", "secondly", "start comma"),
-            ("third", "thirdly", "start comma"), ("in conclusion", "to conclude", "start comma"),
-            ("in summary", "overall", "start comma"), ("as a result", "consequently", "start comma"),
-            ("similarly", "likewise", "start comma"), ("in contrast", "by contrast", "start comma"),
-            ("in other words", "put differently", "start comma"), ("in general", "generally", "start comma"),
+            ("therefore", "thus", "!far r"), ("first", "firstly", "start comma r"), ("second", "secondly", "start comma"),
+            ("third", "thirdly", "start comma"), ("in conclusion", "to conclude", "start comma r"),
+            ("in summary", "overall", "start comma"), ("as a result", "consequently", "start comma r"),
+            ("similarly", "likewise", "start comma r"), ("in contrast", "by contrast", "start comma r"),
+            ("in other words", "put differently", "start comma r"), ("in general", "generally", "start comma"),
             ("although", "though", "next !even-as"),
-            ("and so on", "and so forth", ""), ("every time", "each time", ""),
-            ("keep in mind", "bear in mind", ""), ("worth noting", "worth mentioning", ""),
-            ("a lot of", "lots of", ""),
-            ("make sure", "ensure", "next E"), ("makes sure", "ensures", "next E"), ("made sure", "ensured", "next E"),
-            ("making sure", "ensuring", "next E"),
+            ("and so on", "and so forth", "r"), ("every time", "each time", ""),
+            ("keep in mind", "bear in mind", "r"), ("worth noting", "worth mentioning", "r"),
+            ("a lot of", "lots of", "r"), ("please note", "note", "start T"), ("as well", "too", "punct"),
+            ("in order to", "so as to", "r"), ("instead of", "rather than", ""),
+            ("in the meantime", "meanwhile", "start comma"), ("nevertheless", "nonetheless", ""),
+            ("nowadays", "these days", ""), ("currently", "at the moment", "!ofwhen r"), ("in short", "in brief", "start comma"),
+            ("everyone", "everybody", "r"), ("someone", "somebody", "r"), ("anyone", "anybody", "r"), ("no one", "nobody", ""),
+            ("kind of", "sort of", "r"), ("afterwards", "afterward", ""), ("amid", "amidst", ""),
+            ("percent", "per cent", "r"), ("to do this", "to do so", ""),
+            ("make sure", "ensure", "next E"), ("ensures", "makes sure", "next E r"), ("made sure", "ensured", "next E"),
+            ("ensuring", "making sure", "next E r"),
             // Synonymous adverbs.
             ("perhaps", "maybe", ""), ("often", "frequently", "!than"), ("usually", "typically", ""),
             ("especially", "particularly", ""), ("nearly", "almost", ""), ("completely", "entirely", ""),
-            ("mainly", "primarily", ""), ("toward", "towards", ""), ("among", "amongst", ""),
-            ("learned", "learnt", ""), ("spelled", "spelt", ""),
+            ("mainly", "primarily", ""), ("towards", "toward", "r"), ("among", "amongst", "r"),
+            ("learned", "learnt", "r"), ("spelled", "spelt", "r"), ("dreamed", "dreamt", "r"), ("burned", "burnt", ""),
+            ("leaped", "leapt", ""), ("spoiled", "spoilt", "r"), ("inquiry", "enquiry", "r"), ("inquiries", "enquiries", "r"),
+            ("focused", "focussed", "r"), ("focusing", "focussing", "r"), ("specialty", "speciality", "r"),
         ]
         // -ize / -ise, with their inflections.
         let ize = [
@@ -98,11 +115,11 @@ extension VariantLexicon {
         for stem in ize where seen.insert(stem).inserted {
             let uk = String(stem.dropLast()) + "s"
             for ending in ["e", "es", "ed", "ing", "ation", "ations"] {
-                t.append((stem + ending, uk + ending, ""))
+                t.append((stem + ending, uk + ending, "r"))
             }
         }
         // analyze has no -ation, and "analyses" is also the plural of "analysis".
-        t += [("analyze", "analyse", ""), ("analyzed", "analysed", ""), ("analyzing", "analysing", "")]
+        t += [("analyze", "analyse", "r"), ("analyzed", "analysed", "r"), ("analyzing", "analysing", "r")]
         // -or / -our.
         for (us, uk) in [
             ("behavior", "behaviour"), ("behaviors", "behaviours"), ("behavioral", "behavioural"),
@@ -128,7 +145,8 @@ extension VariantLexicon {
             ("acknowledgment", "acknowledgement"), ("mold", "mould"), ("cozy", "cosy"), ("aluminum", "aluminium"),
             ("plow", "plough"), ("willful", "wilful"), ("installment", "instalment"),
         ] {
-            t.append((us, uk, ""))
+            // The British form is rare in ordinary model text, except for these.
+            t.append((us, uk, VariantLexicon.balancedSpellings.contains(us) ? "" : "r"))
         }
         return t
     }()

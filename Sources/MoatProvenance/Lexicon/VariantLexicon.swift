@@ -25,6 +25,9 @@ final class VariantLexicon: Sendable {
         var needsPunctuation = false
         /// The form starts a sentence (or a line).
         var sentenceStart = false
+        /// The second form is rare in ordinary model text: where a text uses it, the key's choice shows
+        /// more than where it uses the common one (the marked-form test).
+        var rareSecond = false
     }
 
     struct Form: Sendable {
@@ -56,10 +59,37 @@ final class VariantLexicon: Sendable {
     let index: [UInt64: [Candidate]]
     /// Most words in any form.
     let maxWords: Int
-    /// The bullet-marker class (`-` / `*`): its index is `classes.count`.
-    var bulletClass: Int { classes.count }
-    let bulletTag: UInt64
-    var classCount: Int { classes.count + 1 }
+    /// Conventions that are not words, each a class after the word classes: the bullet character of a
+    /// list (`-` or `*`), the delimiter of a numbered list (`1.` or `1)`), both decided once per list, and
+    /// the space between two sentences on a line (one or two).
+    enum Special: Int, CaseIterable {
+        case bullet, numberDelimiter, sentenceGap
+
+        var name: String {
+            switch self {
+            case .bullet: return "-/* (bullet marker)"
+            case .numberDelimiter: return "1./1) (numbered-list delimiter)"
+            case .sentenceGap: return "one/two spaces after a sentence"
+            }
+        }
+
+        var forms: (String, String) {
+            switch self {
+            case .bullet: return ("-", "*")
+            case .numberDelimiter: return (".", ")")
+            case .sentenceGap: return (" ", "  ")
+            }
+        }
+    }
+
+    func index(of special: Special) -> Int { classes.count + special.rawValue }
+    var bulletClass: Int { index(of: .bullet) }
+    var numberClass: Int { index(of: .numberDelimiter) }
+    var gapClass: Int { index(of: .sentenceGap) }
+    let specialTags: [UInt64]
+    var classCount: Int { classes.count + Special.allCases.count }
+
+    func special(_ classIndex: Int) -> Special? { Special(rawValue: classIndex - classes.count) }
 
     init() {
         func set(_ words: [String]) -> Set<UInt64> { Set(words.map { TextHash.word(Array($0.utf8)) }) }
@@ -81,9 +111,12 @@ final class VariantLexicon: Sendable {
                 case "P": rule.nextIn = haveFollowers
                 case "E": rule.nextIn = ensureFollowers
                 case "!even-as": rule.prevNotIn = set(["even", "as"])
+                case "T": rule.nextIn = set(["that"])
+                case "!ofwhen": rule.nextNotIn = set(["of", "when", "where", "that"])
                 case "start": rule.sentenceStart = true
                 case "comma": rule.needsComma = true
                 case "punct": rule.needsPunctuation = true
+                case "r": rule.rareSecond = true
                 default: preconditionFailure("unknown rule \(item) in the variant table")  // a programming error in the static table
                 }
             }
@@ -103,16 +136,29 @@ final class VariantLexicon: Sendable {
         self.classes = classes
         self.index = index
         self.maxWords = maxWords
-        self.bulletTag = TextHash.classTag("-/* bullet")
+        self.specialTags = Special.allCases.map { TextHash.classTag($0 == .bullet ? "-/* bullet" : $0.name) }
     }
 
     /// The class's name, e.g. `do not/don't` (for reports and tests).
     func name(of classIndex: Int) -> String {
-        classIndex == bulletClass ? "-/* (bullet marker)" : classes[classIndex].name
+        special(classIndex)?.name ?? classes[classIndex].name
     }
 
     func tag(of classIndex: Int) -> UInt64 {
-        classIndex == bulletClass ? bulletTag : classes[classIndex].tag
+        classIndex >= classes.count ? specialTags[classIndex - classes.count] : classes[classIndex].tag
+    }
+
+    /// The class's rare form (the marked-form test counts units where it appears), if it has one.
+    func rareForm(of classIndex: Int) -> UInt8? {
+        if let s = special(classIndex) { return s == .sentenceGap ? 1 : nil }
+        return classes[classIndex].rule.rareSecond ? 1 : nil
+    }
+
+    /// The two forms as text.
+    func forms(of classIndex: Int) -> (String, String) {
+        if let s = special(classIndex) { return s.forms }
+        let f = classes[classIndex].forms
+        return (String(decoding: f[0].text, as: UTF8.self), String(decoding: f[1].text, as: UTF8.self))
     }
 }
 
@@ -164,6 +210,6 @@ public enum FingerprintLexiconInfo {
 
     public static var classes: [Entry] {
         VariantLexicon.table.map { Entry(name: "\($0.0)/\($0.1)", forms: ($0.0, $0.1), rule: $0.2) }
-            + [Entry(name: "-/* (bullet marker)", forms: ("-", "*"), rule: "bullet")]
+            + VariantLexicon.Special.allCases.map { Entry(name: $0.name, forms: $0.forms, rule: "special") }
     }
 }

@@ -22,12 +22,40 @@ public struct ProvenanceScore: Sendable, Equatable {
     public var units: Int
     /// Scored units whose form is the key's.
     public var green: Int
+    /// Units in the marked-form test: classes with a rare form, where the text uses that form.
+    public var markedUnits: Int
+    /// Marked-form units where the key chose the rare form.
+    public var markedGreen: Int
+
+    public init(keyID: String, campaign: String?, scheme: String, vote: String, texts: Int, occurrences: Int,
+                excludedByPrompt: Int, ties: Int, units: Int, green: Int, markedUnits: Int, markedGreen: Int) {
+        self.keyID = keyID
+        self.campaign = campaign
+        self.scheme = scheme
+        self.vote = vote
+        self.texts = texts
+        self.occurrences = occurrences
+        self.excludedByPrompt = excludedByPrompt
+        self.ties = ties
+        self.units = units
+        self.green = green
+        self.markedUnits = markedUnits
+        self.markedGreen = markedGreen
+    }
 
     /// Share of scored units that follow the key (0.5 expected without the mark).
     public var greenShare: Double { units > 0 ? Double(green) / Double(units) : 0 }
 
-    /// log10 of the one-sided exact binomial p-value P(X ≥ green | units, 1/2).
-    public var log10PValue: Double { BinomialTest.log10UpperTail(successes: green, trials: units) }
+    /// log10 of the all-units test's exact one-sided binomial p-value P(X ≥ green | units, 1/2).
+    public var log10AllUnitsPValue: Double { BinomialTest.log10UpperTail(successes: green, trials: units) }
+
+    /// log10 of the marked-form test's exact p-value P(X ≥ markedGreen | markedUnits, 1/2).
+    public var log10MarkedFormPValue: Double { BinomialTest.log10UpperTail(successes: markedGreen, trials: markedUnits) }
+
+    /// log10 of the reported p-value: twice the smaller of the two tests' (Bonferroni), at most 1.
+    public var log10PValue: Double {
+        min(0, min(log10AllUnitsPValue, log10MarkedFormPValue) + 0.30102999566398120)
+    }
 
     /// The p-value (0 only when it is below about 1e-308; `log10PValue` still has it).
     public var pValue: Double { pow(10, log10PValue) }
@@ -89,10 +117,13 @@ public struct ProvenanceScore: Sendable, Equatable {
         s += "In the \(texts) text(s) tested, \(units) distinct choices were scored; \(green) of them "
             + "(\(Self.percent(greenShare)); 95% confidence interval \(Self.percent(low)) to \(Self.percent(high))) "
             + "match \(keyName). "
-        s += "The probability of at least that many matches by chance is p = \(pValueText) "
-            + "(exact one-sided binomial test; each distinct choice counted once"
-            + (excludedByPrompt > 0 ? "; choices that the prompts themselves contained were excluded" : "")
-            + "). "
+        s += "Of the \(markedUnits) distinct choices where the texts use the rarer wording, \(markedGreen) are where "
+            + "the key put that wording. "
+        s += "The probability of a result at least this strong by chance is p = \(pValueText): two exact one-sided "
+            + "binomial tests fixed in advance, over all choices (p = \(Self.formatP(log10AllUnitsPValue))) and over the "
+            + "choices in the rarer wording (p = \(Self.formatP(log10MarkedFormPValue))), each distinct choice counted once"
+            + (excludedByPrompt > 0 ? ", choices that the prompts themselves contained excluded" : "")
+            + "; the reported p is twice the smaller (Bonferroni). "
         switch verdict {
         case "strong evidence of the mark", "evidence of the mark":
             s += "This is \(verdict): the texts were produced with access to answers marked with this key, "
@@ -115,7 +146,7 @@ public struct ProvenanceScore: Sendable, Equatable {
         j.key("key_id"); j.string(keyID)
         j.field("campaign", campaign)
         j.key("scheme"); j.string(scheme)
-        j.key("test"); j.string("one-sided exact binomial, p0 = 0.5, distinct (class, context) units")
+        j.key("test"); j.string("one-sided exact binomial, p0 = 0.5, distinct (class, context) units; p_value = min(1, 2 min(all units, marked form))")
         j.key("vote"); j.string(vote)
         j.key("texts"); j.int(texts)
         j.key("occurrences"); j.int(occurrences)
@@ -128,6 +159,10 @@ public struct ProvenanceScore: Sendable, Equatable {
         j.key("green_share_ci95"); j.beginArray(); j.double(low); j.double(high); j.endArray()
         j.key("p_value"); j.double(pValue)
         j.key("log10_p_value"); j.double(log10PValue.isFinite ? log10PValue : -1e308)
+        j.key("all_units_p_value"); j.double(pow(10, log10AllUnitsPValue))
+        j.key("marked_form_units"); j.int(markedUnits)
+        j.key("marked_form_green"); j.int(markedGreen)
+        j.key("marked_form_p_value"); j.double(pow(10, log10MarkedFormPValue))
         j.key("z"); j.double(z)
         j.key("verdict"); j.string(verdict)
         j.key("statement"); j.string(statement)
@@ -144,8 +179,9 @@ public struct ProvenanceScore: Sendable, Equatable {
         lines.append("texts:              \(texts)")
         lines.append("unit occurrences:   \(occurrences)" + (excludedByPrompt > 0 ? "  (+\(excludedByPrompt) excluded: class in the prompt)" : ""))
         lines.append("units scored:       \(units)  (distinct class and context; \(ties) met in both forms, not scored)")
-        lines.append("follow the key:     \(green)  (\(Self.percent(greenShare)); 95% CI \(Self.percent(low))–\(Self.percent(high)); 50% without the mark)")
-        lines.append("p-value:            \(pValueText)  (exact one-sided binomial test)")
+        lines.append("follow the key:     \(green)  (\(Self.percent(greenShare)); 95% CI \(Self.percent(low))–\(Self.percent(high)); 50% without the mark)  p = \(Self.formatP(log10AllUnitsPValue))")
+        lines.append("rarer wording used: \(markedUnits) units, \(markedGreen) where the key put it  p = \(Self.formatP(log10MarkedFormPValue))")
+        lines.append("p-value:            \(pValueText)  (twice the smaller of the two exact one-sided binomial tests)")
         lines.append("verdict:            \(verdict)")
         lines.append("")
         lines.append(statement)

@@ -12,6 +12,14 @@
 /// out, like a zero difference in a sign test). Units whose class appears in the prompt that produced
 /// the text are excluded (`FingerprintPrompt`). Which units count and what form each takes depend only
 /// on the texts and prompts, never on the key, so the null distribution is exact for any texts.
+///
+/// Two such tests are fixed in advance. The all-units test scores every unit. The marked-form test
+/// scores only units of classes whose second form is rare in ordinary model text (British spellings,
+/// two spaces after a sentence, `for instance`, ...) and where the text uses that rare form: a model that
+/// learned from marked answers uses a rare form mostly where the key put it, while ordinary usage of it
+/// is a fair coin against the key. The marked-form test is much stronger on text from a student trained
+/// on partly marked answers; the all-units test is stronger on the served answers themselves. The
+/// p-value reported is twice the smaller of the two (Bonferroni), valid whichever one is smaller.
 public struct ProvenanceScorer: Sendable {
     /// How a unit met more than once is scored.
     public enum Vote: String, Sendable, CaseIterable {
@@ -89,9 +97,15 @@ public struct ProvenanceScorer: Sendable {
 
     /// The test against `key`.
     public func score(key: FingerprintKey) -> ProvenanceScore {
+        let lexicon = VariantLexicon.shared
         let green = key.greenForms(entries.map { ($0.tag, $0.context) })
-        var units = 0, follows = 0, ties = 0
+        var units = 0, follows = 0, ties = 0, marked = 0, markedFollows = 0
         for (e, g) in zip(entries, green) {
+            // The marked-form test: units of classes with a rare form, where that form appears.
+            if let rare = lexicon.rareForm(of: Int(e.classIndex)), (rare == 0 ? e.counts.0 : e.counts.1) > 0 {
+                marked += 1
+                if g == rare { markedFollows += 1 }
+            }
             guard let form = observed(e) else {
                 ties += 1
                 continue
@@ -101,7 +115,7 @@ public struct ProvenanceScorer: Sendable {
         }
         return ProvenanceScore(keyID: key.id, campaign: key.campaign, scheme: scheme.name, vote: vote.rawValue,
                                texts: texts, occurrences: occurrences, excludedByPrompt: excludedByPrompt,
-                               ties: ties, units: units, green: follows)
+                               ties: ties, units: units, green: follows, markedUnits: marked, markedGreen: markedFollows)
     }
 
     /// Every distinct unit with its counts and the key's form, in the order first met (for an audit
@@ -110,11 +124,10 @@ public struct ProvenanceScorer: Sendable {
         let lexicon = VariantLexicon.shared
         let green = key.greenForms(entries.map { ($0.tag, $0.context) })
         return zip(entries, green).map { e, g in
-            let forms = Int(e.classIndex) == lexicon.bulletClass
-                ? ["-", "*"] : lexicon.classes[Int(e.classIndex)].forms.map { String(decoding: $0.text, as: UTF8.self) }
+            let forms = lexicon.forms(of: Int(e.classIndex))
             let form = observed(e)
             return ScoredUnit(variantClass: lexicon.name(of: Int(e.classIndex)), context: e.context,
-                              forms: (forms[0], forms[1]), counts: (Int(e.counts.0), Int(e.counts.1)),
+                              forms: forms, counts: (Int(e.counts.0), Int(e.counts.1)),
                               observed: form.map(Int.init), keyForm: Int(g))
         }
     }

@@ -46,6 +46,8 @@ struct FingerprintEngine: Sendable {
         var hasApostrophe = false
         var curlyApostrophe = false
         var trailHasStop = false
+        /// The trailing punctuation has `.`, `!` or `?`.
+        var endsSentence = false
         /// The leading punctuation is only emphasis (`*`, `_`), or nothing.
         var leadSoft = true
         /// The first trailing byte that is not emphasis (`*`, `_`); 0 when there is none.
@@ -71,7 +73,7 @@ struct FingerprintEngine: Sendable {
     var observations: [Observation] = []
     private(set) var units = 0
     private(set) var changed = 0
-    private(set) var bulletsChanged = 0
+    private(set) var listItemsChanged = 0
 
     // Lines and blocks.
     private var atLineStart = true
@@ -88,6 +90,11 @@ struct FingerprintEngine: Sendable {
     private var bulletBlock = false
     /// The bullet character every item of the current list gets; 0 keeps each item's own.
     private var bulletChar: UInt8 = 0
+    private var numberBlock = false
+    /// The delimiter every numbered item of the current list gets; 0 keeps each item's own.
+    private var numberChar: UInt8 = 0
+    /// The run just consumed ended a sentence: the spaces after it may be a unit.
+    private var gapPending = false
 
     // Inline state.
     private var ticks = 0
@@ -157,6 +164,11 @@ struct FingerprintEngine: Sendable {
                 continue
             }
             if b == 0x20 || b == 0x09 || b == 0x0D {
+                if gapPending && b == 0x20 {
+                    if !sentenceGap(final: final) { break }
+                    continue
+                }
+                gapPending = false
                 if marking { out.append(b) }
                 prevByte = b
                 pos += 1
@@ -186,6 +198,7 @@ struct FingerprintEngine: Sendable {
             if listBlock { blankInList = true }
         }
         sq = false; csq = false
+        gapPending = false
         lineProtected = false
         prevLineBlank = lineBlank
         atLineStart = true
@@ -262,6 +275,7 @@ struct FingerprintEngine: Sendable {
             if indent < 2 && (blankInList || c == UInt8(ascii: "#")) {
                 listBlock = false
                 bulletBlock = false
+                numberBlock = false
             }
             blankInList = false
         }
@@ -283,24 +297,66 @@ struct FingerprintEngine: Sendable {
         }
         indentedCode = false
 
-        if isBullet && !inlineProtected {
-            emit(pos, i)
-            let original = c
-            var written = original
-            if bulletBlock {
-                if bulletChar != 0 { written = bulletChar }
-            } else {
-                bulletBlock = true
-                let form: UInt8 = original == UInt8(ascii: "*") ? 1 : 0
-                let chosen = unit(classIndex: lexicon.bulletClass, tag: lexicon.bulletTag, form: form)
-                written = chosen == 1 ? UInt8(ascii: "*") : UInt8(ascii: "-")
-                bulletChar = (marking && !frozen.contains(lexicon.bulletClass)) ? written : 0
-            }
-            if written != original { bulletsChanged += 1 }
+        if (isBullet || isNumbered) && !inlineProtected {
+            var at = i
+            while buf[at] >= 0x30 && buf[at] <= 0x39 { at += 1 }  // a numbered item's delimiter
+            emit(pos, at)
+            let written = listMarker(buf[at], numbered: isNumbered)
             if marking { out.append(written) }
             prevByte = written
-            pos = i + 1
+            pos = at + 1
         }
+        return true
+    }
+
+    /// The marker of a list item: the first item of a list is a unit, later items follow its choice. The
+    /// key decides one bullet character and one number delimiter per campaign.
+    private mutating func listMarker(_ original: UInt8, numbered: Bool) -> UInt8 {
+        let forms: (UInt8, UInt8) = numbered ? (UInt8(ascii: "."), UInt8(ascii: ")")) : (UInt8(ascii: "-"), UInt8(ascii: "*"))
+        let written: UInt8
+        if numbered ? numberBlock : bulletBlock {
+            let chosen = numbered ? numberChar : bulletChar
+            written = chosen != 0 ? chosen : original
+        } else {
+            let cls = numbered ? lexicon.numberClass : lexicon.bulletClass
+            let form: UInt8 = original == forms.1 ? 1 : 0
+            // One style per campaign, not per context: a model reproduces a house style (and never sees
+            // the words before a list's first marker when it starts a list after a blank line).
+            let chosen = unit(classIndex: cls, tag: lexicon.tag(of: cls), form: form, fixedContext: 0)
+            written = chosen == 1 ? forms.1 : forms.0
+            if written != original { changed += 1 }
+            let keep: UInt8 = (marking && !frozen.contains(cls)) ? written : 0
+            if numbered {
+                numberBlock = true
+                numberChar = keep
+            } else {
+                bulletBlock = true
+                bulletChar = keep
+            }
+        }
+        if written != original { listItemsChanged += 1 }
+        return written
+    }
+
+    /// The spaces after a sentence, before the next sentence's capital on the same line: one or two are
+    /// a unit. False when it needs more bytes.
+    private mutating func sentenceGap(final: Bool) -> Bool {
+        let n = buf.count
+        var j = pos
+        while j < n && buf[j] == 0x20 && j - pos < 3 { j += 1 }
+        if j == n && !final { return false }
+        gapPending = false
+        let k = j - pos
+        guard k <= 2, j < n, buf[j] >= 0x41 && buf[j] <= 0x5A, !inlineProtected else { return true }
+        let form = UInt8(k - 1)
+        let chosen = unit(classIndex: lexicon.gapClass, tag: lexicon.tag(of: lexicon.gapClass), form: form)
+        if chosen != form { changed += 1 }
+        if marking {
+            out.append(0x20)
+            if chosen == 1 { out.append(0x20) }
+        }
+        prevByte = 0x20
+        pos = j
         return true
     }
 
@@ -325,10 +381,11 @@ struct FingerprintEngine: Sendable {
         ctxHead = (ctxHead + 1) % contextWords
     }
 
-    /// A unit at the current context: records it (observe) or returns the form to write (mark).
-    private mutating func unit(classIndex: Int, tag: UInt64, form: UInt8) -> UInt8 {
+    /// A unit at the current context (or at `fixedContext`): records it (observe) or returns the form to
+    /// write (mark).
+    private mutating func unit(classIndex: Int, tag: UInt64, form: UInt8, fixedContext: UInt64? = nil) -> UInt8 {
         units += 1
-        let context = contextHash
+        let context = fixedContext ?? contextHash
         let isFrozen = frozen.contains(classIndex)
         guard let key else {
             observations.append(Observation(classIndex: Int32(classIndex), context: context, form: form, frozen: isFrozen))
@@ -396,7 +453,10 @@ struct FingerprintEngine: Sendable {
         while i < end {
             let b = buf[i]
             switch b {
-            case UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "?"), UInt8(ascii: ":"):
+            case UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "?"):
+                r.trailHasStop = true
+                r.endsSentence = true
+            case UInt8(ascii: ":"):
                 r.trailHasStop = true
             case UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "_"):
                 break
@@ -418,6 +478,7 @@ struct FingerprintEngine: Sendable {
 
     private mutating func runStart(final: Bool) -> Bool {
         guard let run = scanRun(at: pos, final: final) else { return false }
+        gapPending = false
         if !run.plain {
             midRun = true
             urlMode = false
@@ -536,6 +597,7 @@ struct FingerprintEngine: Sendable {
         }
         push(cls.tag)
         sentenceStart = last.trailHasStop
+        gapPending = last.endsSentence
         prevByte = buf[last.end - 1]
         pos = last.end
     }
@@ -557,6 +619,7 @@ struct FingerprintEngine: Sendable {
         if run.hasApostrophe { curly = run.curlyApostrophe }
         emit(run.start, run.end)
         finishPlain(run)
+        gapPending = run.endsSentence
     }
 
     private mutating func finishPlain(_ run: Run) {

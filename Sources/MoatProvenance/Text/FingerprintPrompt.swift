@@ -4,7 +4,8 @@
 /// in any case, anywhere, code included): the answer then keeps whatever the model wrote for that class,
 /// and the test excludes those units. That covers every unit whose context and form could have been
 /// copied from the prompt, and questions about the variants themselves ("colour or color?"). A prompt
-/// with a bulleted line freezes the bullet marker.
+/// with a bulleted or numbered line freezes that list marker, and one with two spaces between sentences
+/// freezes the sentence spacing.
 public struct FingerprintPrompt: Sendable, Equatable {
     let frozen: FrozenClasses
 
@@ -31,9 +32,6 @@ public struct FingerprintPrompt: Sendable, Equatable {
             words.removeAll(keepingCapacity: true)
             var hash = TextHash.offset
             var letters = 0
-            var lineStart = true
-            var bulletPossible = false
-            var previous: UInt8 = 0
             var pendingApostrophe = false
             func endWord() {
                 if letters > 0 { words.append(hash) }
@@ -43,37 +41,43 @@ public struct FingerprintPrompt: Sendable, Equatable {
             }
             var utf8 = Array(text.utf8)
             utf8.append(0x0A)
+            let n = utf8.count
             var i = 0
-            while i < utf8.count {
+            var lineStart = true
+            while i < n {
                 let b = utf8[i]
+                if lineStart {
+                    // A list item: indentation, then `-`/`*` and a space, or digits, `.`/`)` and a space.
+                    var j = i
+                    while j < n && (utf8[j] == 0x20 || utf8[j] == 0x09) { j += 1 }
+                    if j + 1 < n && (utf8[j] == UInt8(ascii: "-") || utf8[j] == UInt8(ascii: "*")) && utf8[j + 1] == 0x20 {
+                        frozen.insert(lexicon.bulletClass)
+                    }
+                    var d = j
+                    while d < n && utf8[d] >= 0x30 && utf8[d] <= 0x39 { d += 1 }
+                    if d > j && d + 1 < n && (utf8[d] == UInt8(ascii: ".") || utf8[d] == UInt8(ascii: ")")) && utf8[d + 1] == 0x20 {
+                        frozen.insert(lexicon.numberClass)
+                    }
+                    lineStart = false
+                }
+                // Two spaces between sentences.
+                if (b == UInt8(ascii: ".") || b == UInt8(ascii: "!") || b == UInt8(ascii: "?")) && i + 3 < n
+                    && utf8[i + 1] == 0x20 && utf8[i + 2] == 0x20 && utf8[i + 3] >= 0x41 && utf8[i + 3] <= 0x5A {
+                    frozen.insert(lexicon.gapClass)
+                }
                 let lower = b | 0x20
                 if lower >= 0x61 && lower <= 0x7A {
                     if pendingApostrophe { hash = TextHash.add(hash, UInt8(ascii: "'")); pendingApostrophe = false }
                     hash = TextHash.add(hash, lower)
                     letters += 1
                 } else if letters > 0 && !pendingApostrophe && (b == UInt8(ascii: "'")
-                            || (b == 0xE2 && i + 2 < utf8.count && utf8[i + 1] == 0x80 && utf8[i + 2] == 0x99)) {
+                            || (b == 0xE2 && i + 2 < n && utf8[i + 1] == 0x80 && utf8[i + 2] == 0x99)) {
                     pendingApostrophe = true
                     if b == 0xE2 { i += 2 }
                 } else {
                     endWord()
                 }
-                // A bullet: optional indentation, `-` or `*`, a space.
-                if b == 0x0A {
-                    lineStart = true
-                    bulletPossible = false
-                } else if lineStart {
-                    if b == 0x20 || b == 0x09 {
-                        if bulletPossible { frozen.insert(lexicon.bulletClass) }
-                        bulletPossible = false
-                    } else if (b == UInt8(ascii: "-") || b == UInt8(ascii: "*")) && !bulletPossible && previous != b {
-                        bulletPossible = true
-                    } else {
-                        lineStart = false
-                        bulletPossible = false
-                    }
-                }
-                previous = b
+                if b == 0x0A { lineStart = true }
                 i += 1
             }
             for (start, first) in words.enumerated() {
