@@ -15,7 +15,8 @@ struct ProvenanceCommand: AsyncParsableCommand {
             suspect model and tests its answers. Keys: --key-env names the variable that holds the master \
             key; each campaign's key is derived from it and the campaign id (--campaign, default `default`).
             """,
-        subcommands: [ProvenanceScoreCommand.self, ProvenanceProbeCommand.self, ProvenanceMarkCommand.self, Key.self, Lexicon.self]
+        subcommands: [ProvenanceScoreCommand.self, ProvenanceProbeCommand.self, ProvenanceMarkCommand.self, Key.self, Lexicon.self,
+                      ProvenanceBenchCommand.self]
     )
 
     struct Key: ParsableCommand {

@@ -166,7 +166,7 @@ struct ProbeClient: Sendable {
     let maxTokens: Int
     let temperature: Double?
     let timeout: TimeAmount
-    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    let http: HTTPClient
 
     init(base: String, api: ProvenanceProbeCommand.API, model: String, apiKey: String?, maxTokens: Int,
          temperature: Double?, timeout: TimeAmount) {
@@ -180,6 +180,9 @@ struct ProbeClient: Sendable {
         self.maxTokens = maxTokens
         self.temperature = temperature
         self.timeout = timeout
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(min(10, max(1, timeout.nanoseconds / 1_000_000_000))))
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     func shutdown() async throws { try await http.shutdown() }

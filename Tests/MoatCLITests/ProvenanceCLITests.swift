@@ -165,7 +165,8 @@ struct ProvenanceCLITests {
         // Nothing listening: a clear failure.
         let dead = try RawHTTP.freePorts(1)[0]
         let failed = try Self.moat(["provenance", "probe", "--suspect", "http://127.0.0.1:\(dead)", "--api", "openai", "--model", "m",
-                                    "--prompts", prompts.path, "--key-env", "MOAT_TEST_FP_KEY", "--out", dir.appendingPathComponent("x.jsonl").path])
+                                    "--prompts", prompts.path, "--key-env", "MOAT_TEST_FP_KEY", "--out", dir.appendingPathComponent("x.jsonl").path,
+                                    "--timeout", "2"])
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("every request failed"), "\(failed.stderr)")
     }

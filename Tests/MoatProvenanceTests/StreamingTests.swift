@@ -89,4 +89,38 @@ import Testing
         #expect(stream.feed("it is a test") == "it is a test")
         #expect(stream.finish() == "")
     }
+
+    @Test func invalidUTF8AndControlBytesPassThroughUnchanged() {
+        var rng = SeededRandom(seed: 9)
+        let marker = Fingerprinter(key: TestKeys.key(2))
+        for _ in 0..<50 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 1...400, using: &rng) {
+                // Mostly text with the bytes that steer the state machine, some arbitrary bytes.
+                let pool: [UInt8] = Array("it is not a test. Don't `x` \"q\" 'a' {[]} $ :// \n\n- 1. ".utf8) + [0xE2, 0x80, 0x99, 0xC2, 0xAB, 0xFF, 0x00]
+                bytes.append(Bool.random(using: &rng) ? pool.randomElement(using: &rng)! : UInt8.random(in: 0...255, using: &rng))
+            }
+            var s1 = marker.stream()
+            var whole: [UInt8] = []
+            s1.feed(utf8: bytes, into: &whole)
+            s1.finish(into: &whole)
+            var s2 = marker.stream()
+            var pieces: [UInt8] = []
+            var i = 0
+            while i < bytes.count {
+                let n = Int.random(in: 1...7, using: &rng)
+                s2.feed(utf8: bytes[i..<min(i + n, bytes.count)], into: &pieces)
+                i += n
+            }
+            s2.finish(into: &pieces)
+            #expect(pieces == whole)
+            // Only letters, apostrophes, spaces and list markers ever change: every other byte keeps its count.
+            func histogram(_ b: [UInt8]) -> [UInt8: Int] {
+                var h: [UInt8: Int] = [:]
+                for x in b where !((x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A) && ![0x20, 0x27, 0x2D, 0x2A, 0x2E, 0x29, 0xE2, 0x80, 0x99].contains(x) { h[x, default: 0] += 1 }
+                return h
+            }
+            #expect(histogram(whole) == histogram(bytes))
+        }
+    }
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Null calibration of `moat provenance score` on clean real text (ShareGPT answers) with random keys.
 
-Two nulls, both with keys that never marked anything:
+The reported p-value is twice the smaller of two exact tests (all units; units in the rarer wording), so it
+is conservative; each test's own p-values should be uniform. Two nulls, both with keys that never marked
+anything:
   corpus:   all N clean answers (with their prompts) scored under each of K random master keys;
   per-text: each of M clean answers scored alone under a fresh random key (what a check of single
             answers does).
@@ -74,18 +76,23 @@ def randomized_p(green, units, rng):
 
 def summarize(name, results, rng):
     p = [r["p_value"] for r in results]
-    pr = [randomized_p(r["green"], r["units"], rng) for r in results]
+    p1 = [r["all_units_p_value"] for r in results]
+    p2 = [r["marked_form_p_value"] for r in results]
+    r1 = [randomized_p(r["green"], r["units"], rng) for r in results]
+    r2 = [randomized_p(r["marked_form_green"], r["marked_form_units"], rng) for r in results]
     n = len(p)
     out = {"null": name, "runs": n, "mean_units": float(np.mean([r["units"] for r in results])),
-           "mean_p": float(np.mean(p))}
-    out["ks_d"], out["ks_p"] = ks_uniform(p)
-    out["ks_d_randomized"], out["ks_p_randomized"] = ks_uniform(pr)
+           "mean_marked_units": float(np.mean([r["marked_form_units"] for r in results])), "mean_p": float(np.mean(p))}
+    out["ks_all_units"] = ks_uniform(p1)
+    out["ks_marked_form"] = ks_uniform(p2)
+    out["ks_all_units_randomized"] = ks_uniform(r1)
+    out["ks_marked_form_randomized"] = ks_uniform(r2)
     for alpha in (0.01, 0.001):
-        k = sum(x <= alpha for x in p)
-        lo, hi = clopper_pearson(k, n)
-        out[f"fpr_{alpha}"] = k / n
-        out[f"fpr_{alpha}_ci95"] = [lo, hi]
-        out[f"rejections_{alpha}"] = k
+        for label, values in (("", p), ("all_units_", p1), ("marked_form_", p2)):
+            k = sum(x <= alpha for x in values)
+            out[f"{label}fpr_{alpha}"] = k / n
+            out[f"{label}rejections_{alpha}"] = k
+            out[f"{label}fpr_{alpha}_ci95"] = list(clopper_pearson(k, n))
     return out
 
 
@@ -126,14 +133,23 @@ def main():
                summarize("per text (one answer, one key)", single_results, rng)]
     with open(os.path.join(OUT, "calibration.json"), "w") as f:
         json.dump(summary, f, indent=2)
-    print("| null | runs | mean units | mean p | KS D (p) | KS D randomized (p) | FPR α=0.01 [95% CI] | FPR α=0.001 [95% CI] |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| null | runs | mean units (rare wording) | KS D (p): all units / rare wording | KS D randomized (p): all units / rare wording "
+          "| FPR α=0.01 [95% CI] | FPR α=0.001 [95% CI] |")
+    print("|---|---|---|---|---|---|---|")
     for s in summary:
         def fpr(a):
             lo, hi = s[f"fpr_{a}_ci95"]
             return f"{s[f'fpr_{a}']:.4f} ({s[f'rejections_{a}']}/{s['runs']}) [{lo:.4f}, {hi:.4f}]"
-        print(f"| {s['null']} | {s['runs']} | {s['mean_units']:.1f} | {s['mean_p']:.3f} | {s['ks_d']:.4f} ({s['ks_p']:.3f}) | "
-              f"{s['ks_d_randomized']:.4f} ({s['ks_p_randomized']:.3f}) | {fpr(0.01)} | {fpr(0.001)} |")
+
+        def ks(k):
+            d, pv = s[k]
+            return f"{d:.4f} ({pv:.2f})"
+        print(f"| {s['null']} | {s['runs']} | {s['mean_units']:.1f} ({s['mean_marked_units']:.1f}) | {ks('ks_all_units')} / {ks('ks_marked_form')} | "
+              f"{ks('ks_all_units_randomized')} / {ks('ks_marked_form_randomized')} | {fpr(0.01)} | {fpr(0.001)} |")
+    print("\nFalse-positive rates of each test alone (α = 0.01, 0.001):")
+    for s in summary:
+        print(f"- {s['null']}: all units {s['all_units_fpr_0.01']:.4f}, {s['all_units_fpr_0.001']:.4f}; "
+              f"rare wording {s['marked_form_fpr_0.01']:.4f}, {s['marked_form_fpr_0.001']:.4f}")
 
 
 if __name__ == "__main__":

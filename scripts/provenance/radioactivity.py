@@ -29,6 +29,10 @@ from students import NeuralLM, NGramLM, Vocab
 BUDGETS = [2_500, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000]
 
 
+def ptext(r):
+    return f"{r['p_value']:.1g}" if r["p_value"] > 0 else f"1e{r['log10_p_value']:.0f}"
+
+
 def prefix_docs(docs, budget):
     out, total = [], 0
     for d in docs:
@@ -72,9 +76,10 @@ def main():
     ap.add_argument("--tokens", type=int, default=200_000, help="tokens generated per student")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--order", type=int, default=4)
-    ap.add_argument("--neural-answers", type=int, default=8_000, help="answers the neural student trains on")
+    ap.add_argument("--neural-answers", type=int, default=2_000, help="answers the neural student trains on")
     ap.add_argument("--neural-epochs", type=int, default=2)
-    ap.add_argument("--neural-vocab", type=int, default=6_000)
+    ap.add_argument("--neural-vocab", type=int, default=3_000)
+    ap.add_argument("--neural-hidden", type=int, default=128)
     ap.add_argument("--context-words", type=int, default=None, help="scheme parameter (experiments only)")
     ap.add_argument("--vote", default=None, help="unit vote (experiments only)")
     args = ap.parse_args()
@@ -115,14 +120,14 @@ def main():
                 info = {"order": args.order, "vocab": len(vocab)}
             else:
                 vocab = Vocab(docs, max_size=args.neural_vocab)
-                model = NeuralLM(len(vocab), seed=args.seed)
+                model = NeuralLM(len(vocab), hidden=args.neural_hidden, seed=args.seed)
                 enc = [vocab.encode(d) for d in docs]
                 held = enc[-200:]
                 loss = model.train(enc[:-200], epochs=args.neural_epochs, seed=args.seed, log=log)
                 ppl = model.perplexity(held)
                 gen = model.generate(args.tokens, gen_rng)
                 info = {"vocab": len(vocab), "train_loss": loss, "heldout_perplexity": ppl,
-                        "epochs": args.neural_epochs, "answers": limit}
+                        "epochs": args.neural_epochs, "answers": limit, "hidden": args.neural_hidden}
             total = sum(map(len, gen))
             log(f"  generated {total} tokens in {len(gen)} documents; scoring")
             write_jsonl(os.path.join(OUT, f"generated-{student}-{f:g}.jsonl"), [{"text": detokenize(vocab.decode(d))} for d in gen])
@@ -132,8 +137,10 @@ def main():
                     break
                 r = score_tokens(gen, vocab, key, b, score_extra)
                 results["key_id"] = r["key_id"]
-                curve.append({k: r[k] for k in ["tokens", "units", "green", "green_share", "p_value", "log10_p_value"]})
-                log(f"  {r['tokens']:>7} tokens: {r['units']:>5} units, green {r['green_share']:.3f}, p = {r['p_value']:.3g}")
+                curve.append({k: r[k] for k in ["tokens", "units", "green", "green_share", "p_value", "log10_p_value",
+                                                "all_units_p_value", "marked_form_units", "marked_form_green", "marked_form_p_value"]})
+                log(f"  {r['tokens']:>7} tokens: {r['units']:>5} units, green {r['green_share']:.3f} (p {r['all_units_p_value']:.3g}); "
+                    f"rare wording {r['marked_form_green']}/{r['marked_form_units']} (p {r['marked_form_p_value']:.3g}); p = {r['p_value']:.3g}")
             need = tokens_needed(gen, vocab, key, score_extra, args.tokens) if f > 0 else None
             results["students"].append({"student": student, "fraction": f, "marked_share": share, "info": info,
                                         "curve": curve, "tokens_for_p_1e-6": need})
@@ -142,11 +149,13 @@ def main():
                 json.dump(results, fh, indent=2)
 
     print(f"\nTokens changed by marking: {quality['token_change'] * 100:+.3f}% ({n_clean} -> {n_marked}); {stats}\n")
-    header = "| student | marked | " + " | ".join(f"p @ {b // 1000}k tokens" for b in BUDGETS if b <= args.tokens) + " | tokens for p < 1e-6 |"
+    print("Cells: reported p (twice the smaller of the two tests) [all units: green share of units; rare wording: "
+          "units where the key put it / units].\n")
+    header = "| student | marked | " + " | ".join(f"{b // 1000}k tokens" for b in BUDGETS if b <= args.tokens) + " | tokens for p < 1e-6 |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for s in results["students"]:
-        cells = [f"{c['p_value']:.2g} ({c['green_share']:.2f}, {c['units']})" for c in s["curve"]]
+        cells = [f"{ptext(c)} [{c['green_share']:.2f} of {c['units']}; {c['marked_form_green']}/{c['marked_form_units']}]" for c in s["curve"]]
         need = s["tokens_for_p_1e-6"]
         need_text = "—" if s["fraction"] == 0 else (f"{need:,}" if need else f"not within {args.tokens:,}")
         print(f"| {s['student']} | {s['fraction']:.0%} | " + " | ".join(cells) + f" | {need_text} |")
