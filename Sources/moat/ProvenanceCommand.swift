@@ -16,7 +16,7 @@ struct ProvenanceCommand: AsyncParsableCommand {
             key; each campaign's key is derived from it and the campaign id (--campaign, default `default`).
             """,
         subcommands: [ProvenanceScoreCommand.self, ProvenanceProbeCommand.self, ProvenanceMarkCommand.self, Key.self, Lexicon.self,
-                      ProvenanceBenchCommand.self]
+                      ProvenanceBenchCommand.self, ProvenanceNullCommand.self]
     )
 
     struct Key: ParsableCommand {

@@ -15,7 +15,6 @@ uses the randomized p-value, which is exactly uniform under the null.
 usage: scripts/provenance/calibrate.py [--keys 1000] [--texts 2000] [--per-text 2000] [--seed 1]
 """
 import argparse
-import concurrent.futures as cf
 import json
 import math
 import os
@@ -24,7 +23,7 @@ import tempfile
 
 import numpy as np
 
-from common import OUT, load_sharegpt_answers, log, random_key, score_file, write_jsonl
+from common import OUT, load_sharegpt_answers, log, random_key, run_moat, score_file, write_jsonl
 
 
 def ks_uniform(p):
@@ -96,13 +95,20 @@ def summarize(name, results, rng):
     return out
 
 
+def null_scores(tmp, path, keys, each=False):
+    kpath = os.path.join(tmp, "keys.txt")
+    with open(kpath, "w") as f:
+        f.write("\n".join(keys) + "\n")
+    p = run_moat(["provenance", "null", "--keys-file", kpath, "--campaign", "null", path] + (["--each"] if each else []))
+    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--keys", type=int, default=1000, help="random keys for the corpus null")
     ap.add_argument("--texts", type=int, default=2000, help="clean answers in the corpus null")
     ap.add_argument("--per-text", type=int, default=2000, help="answers scored alone, one random key each")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     rng = random.Random(args.seed)
@@ -116,18 +122,26 @@ def main():
         path = os.path.join(tmp, "clean.jsonl")
         write_jsonl(path, corpus)
         keys = [random_key(rng) for _ in range(args.keys)]
-        with cf.ThreadPoolExecutor(args.workers) as pool:
-            corpus_results = list(pool.map(lambda k: score_file(path, k, campaign="null"), keys))
+        # All keys in one process (`moat provenance null` scans the texts once; each key's result is what
+        # `moat provenance score --json` prints for it), cross-checked against `score` for a few keys.
+        corpus_results = null_scores(tmp, path, keys)
+        for k, r in list(zip(keys, corpus_results))[:3]:
+            direct = score_file(path, k, campaign="null")
+            assert (direct["key_id"], direct["units"], direct["green"], direct["p_value"]) == \
+                (r["key_id"], r["units"], r["green"], r["p_value"]), (direct, r)
         log(f"corpus null: {len(corpus_results)} keys, {corpus_results[0]['units']} units each (first key)")
 
-        paths = []
-        for i, s in enumerate(singles):
-            p = os.path.join(tmp, f"t{i}.jsonl")
-            write_jsonl(p, [s])
-            paths.append(p)
-        skeys = [random_key(rng) for _ in paths]
-        with cf.ThreadPoolExecutor(args.workers) as pool:
-            single_results = list(pool.map(lambda a: score_file(a[0], a[1], campaign="null"), zip(paths, skeys)))
+        spath = os.path.join(tmp, "singles.jsonl")
+        write_jsonl(spath, singles)
+        skeys = [random_key(rng) for _ in singles]
+        single_results = null_scores(tmp, spath, skeys, each=True)
+        for i in range(3):
+            one = os.path.join(tmp, "one.jsonl")
+            write_jsonl(one, [singles[i]])
+            direct = score_file(one, skeys[i], campaign="null")
+            assert (direct["units"], direct["green"], direct["p_value"]) == \
+                (single_results[i]["units"], single_results[i]["green"], single_results[i]["p_value"])
+        log(f"per-text null: {len(single_results)} texts")
 
     summary = [summarize("corpus (all answers, one key per run)", corpus_results, rng),
                summarize("per text (one answer, one key)", single_results, rng)]

@@ -75,6 +75,7 @@ def main():
     ap.add_argument("--students", default="ngram,neural")
     ap.add_argument("--tokens", type=int, default=200_000, help="tokens generated per student")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tag", default="", help="suffix of the result file (radioactivity<TAG>.json), to run students apart")
     ap.add_argument("--order", type=int, default=4)
     ap.add_argument("--neural-answers", type=int, default=2_000, help="answers the neural student trains on")
     ap.add_argument("--neural-epochs", type=int, default=2)
@@ -145,7 +146,7 @@ def main():
             results["students"].append({"student": student, "fraction": f, "marked_share": share, "info": info,
                                         "curve": curve, "tokens_for_p_1e-6": need})
             log(f"  tokens for p < 1e-6: {need if need else 'not reached within %d' % args.tokens}")
-            with open(os.path.join(OUT, "radioactivity.json"), "w") as fh:
+            with open(os.path.join(OUT, f"radioactivity{args.tag}.json"), "w") as fh:
                 json.dump(results, fh, indent=2)
 
     print(f"\nTokens changed by marking: {quality['token_change'] * 100:+.3f}% ({n_clean} -> {n_marked}); {stats}\n")
