@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "MoatGateway",
             dependencies: [
-                "MoatCore", "MoatDetect", "MoatStore", "MoatReport",
+                "MoatCore", "MoatDetect", "MoatStore", "MoatReport", "MoatProvenance",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(
             name: "MoatGatewayTests",
             dependencies: [
-                "MoatGateway", "MoatStore", "MoatSimulate", "MoatDetect", "MoatTesting",
+                "MoatGateway", "MoatStore", "MoatSimulate", "MoatDetect", "MoatTesting", "MoatProvenance",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -18,6 +18,8 @@ public actor Enforcer {
     private let logger: Logger
     private let metrics: GatewayMetrics?
     private let executorLoop: any EventLoop
+    /// The id of a campaign's fingerprint key (nil campaign: the `default` key), for the audit trail.
+    private let fingerprintKeyID: @Sendable (String?) -> String?
     public private(set) var ingested = 0
     /// Exchanges read from the journal (the live feed), as opposed to handed to `ingest` directly.
     public private(set) var ingestedFromJournal: Int64 = 0
@@ -27,7 +29,8 @@ public actor Enforcer {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executorLoop.executor.asUnownedSerialExecutor() }
 
     init(engine: DetectionEngine, policy: PolicyConfig, table: ActionTable, store: MoatStore, logger: Logger,
-         metrics: GatewayMetrics?, on loop: any EventLoop) {
+         metrics: GatewayMetrics?, on loop: any EventLoop, fingerprintKeyID: @escaping @Sendable (String?) -> String? = { _ in nil }) {
+        self.fingerprintKeyID = fingerprintKeyID
         self.engine = engine
         self.policy = policy
         self.table = table
@@ -134,6 +137,10 @@ public actor Enforcer {
                        + " at \(change.at.rfc3339), score \(change.score)"
                        + (campaignConfidence.map { ", campaign confidence \($0)" } ?? "")]
             why += reasons
+            if action.fingerprints, !review, !allowlisted {
+                why.append("answers fingerprinted with key \(fingerprintKeyID(change.campaignID) ?? "(none configured)") "
+                           + "(campaign \(change.campaignID ?? "default"))")
+            }
             if allowlisted { why.append("not enforced: the account or its organisation is allowlisted") }
             if review { why.append("queued for review: campaign confidence below \(policy.reviewBelowConfidence)") }
             audit(change.accountID, action: recorded, why)

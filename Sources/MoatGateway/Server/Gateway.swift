@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import MoatCore
 import MoatDetect
+import MoatProvenance
 import MoatStore
 import NIOCore
 import NIOHTTP1
@@ -27,6 +28,8 @@ public final class Gateway: Sendable {
     public let limiter: any UsageLimiter
     public let log: ExchangeLog
     let keys: KeyCache
+    /// The `fingerprint` countermeasure's campaign keys (derived from the master key in memory).
+    let fingerprintKeys: FingerprintKeys
     let accounts: AccountDirectory
     let subjects = SubjectTable()
     let tiers: TierTable
@@ -43,13 +46,19 @@ public final class Gateway: Sendable {
 
 
     public init(config: GatewayConfig, store: MoatStore, logger: Logger = Logger(label: "moat.gateway"),
-                detectionConfig: DetectionConfig? = nil, limiter: (any UsageLimiter)? = nil) throws {
+                detectionConfig: DetectionConfig? = nil, limiter: (any UsageLimiter)? = nil,
+                fingerprintMasterKey: FingerprintMasterKey? = nil) throws {
         try config.validate()
         self.config = config
         self.store = store
         self.logger = logger
         metrics = GatewayMetrics()
-        actions = ActionTable(overrides: try store.overrides())
+        fingerprintKeys = try FingerprintKeys(config: config.fingerprint, master: fingerprintMasterKey)
+        for (name, action) in [("campaign", config.policy.campaign), ("suspicious", config.policy.suspicious)]
+        where action.fingerprints && !fingerprintKeys.isConfigured {
+            throw ConfigError(description: "policy.\(name): `\(action.rawValue)` needs a fingerprint master key in the environment variable \(config.fingerprint.keyEnv) (fingerprint.key_env): e.g. `export \(config.fingerprint.keyEnv)=$(openssl rand -hex 32)`")
+        }
+        actions = ActionTable(overrides: try store.overrides(), campaignChoices: try store.campaignChoices())
         keys = KeyCache()
         let (known, mark) = try store.accounts(writtenAfter: 0)
         accounts = AccountDirectory(known, mark: mark)
@@ -64,8 +73,13 @@ public final class Gateway: Sendable {
         detect.reorderWindowSeconds = config.detectionReorderSeconds
         detectionLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         detectionLoop.next().execute { BackgroundPriority.lowerCurrentThread() }
+        let fingerprintKeys = self.fingerprintKeys
         enforcer = Enforcer(engine: DetectionEngine(config: detect, accounts: known), policy: config.policy,
-                            table: actions, store: store, logger: logger, metrics: metrics, on: detectionLoop.next())
+                            table: actions, store: store, logger: logger, metrics: metrics, on: detectionLoop.next(),
+                            fingerprintKeyID: { fingerprintKeys.keyID(campaign: $0) })
+        if let id = fingerprintKeys.masterID {
+            logger.info("fingerprint master key loaded", metadata: ["key_id": "\(id)", "from": "\(config.fingerprint.keyEnv)"])
+        }
         if config.replay != nil {
             logger.warning("replay mode: exchanges take their event time from the request header `\(config.replay!.eventTimeHeader)`; never expose this gateway to real clients")
         }
