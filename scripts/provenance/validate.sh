@@ -2,7 +2,8 @@
 # Reproduces the provenance figures in the README: null calibration, radioactivity (n-gram and neural
 # students trained here), attacks and quality, and the streaming benchmark. Needs the real corpus
 # (scripts/fetch-corpus.sh), python3 with numpy, and a release build (built here if missing).
-# Results: out/provenance/*.json and the tables printed below. Takes about 1-2 hours on 2 cores.
+# Results: out/provenance/*.json and the tables printed below. Takes 2-3 hours on 2 shared cores (each
+# neural student about 20 minutes; run fractions in parallel with radioactivity.py --fractions F --tag=-F).
 #
 # usage: scripts/provenance/validate.sh [calibrate] [radioactivity] [probe] [attacks] [bench]   (default: all)
 set -euo pipefail
@@ -22,11 +23,7 @@ for step in "${steps[@]}"; do
     probe) python3 scripts/provenance/probe_demo.py | tee out/provenance/probe_demo.md ;;
     attacks) python3 scripts/provenance/attacks.py | tee out/provenance/attacks.md ;;
     bench)
-      python3 - <<'PY'
-import sys; sys.path.insert(0, "scripts/provenance")
-from common import load_sharegpt_answers, write_jsonl
-write_jsonl("out/provenance/bench-answers.jsonl", load_sharegpt_answers(limit=2000, seed=4))
-PY
+      python3 scripts/provenance/answers.py out/provenance/bench-answers.jsonl --limit 2000 --seed 4
       for d in 8 32; do "$MOAT_BIN" provenance bench out/provenance/bench-answers.jsonl --delta-bytes "$d" --rounds 3; done | tee out/provenance/bench.md ;;
     *) echo "unknown step $step"; exit 2 ;;
   esac
