@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MoatReport", targets: ["MoatReport"]),
         .library(name: "MoatIntel", targets: ["MoatIntel"]),
         .library(name: "MoatTAXII", targets: ["MoatTAXII"]),
+        .library(name: "MoatProvenance", targets: ["MoatProvenance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,6 +41,11 @@ let package = Package(
         .target(name: "MoatEvaluate", dependencies: ["MoatCore"]),
         // The self-contained HTML campaign report and its SVG charts (pure: no I/O).
         .target(name: "MoatReport", dependencies: ["MoatCore"]),
+        // The keyed text watermark (streaming) and its exact test; pure, no I/O.
+        .target(
+            name: "MoatProvenance",
+            dependencies: ["MoatCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Persistence: keys, accounts, the exchange log, verdicts and audit, in embedded SQLite.
         .target(
             name: "MoatStore",
@@ -53,7 +59,7 @@ let package = Package(
         .target(
             name: "MoatGateway",
             dependencies: [
-                "MoatCore", "MoatDetect", "MoatStore", "MoatReport", "MoatIntel",
+                "MoatCore", "MoatDetect", "MoatStore", "MoatReport", "MoatIntel", "MoatProvenance",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -99,7 +105,7 @@ let package = Package(
             name: "moat",
             dependencies: [
                 "MoatCore", "MoatDetect", "MoatSimulate", "MoatEvaluate", "MoatStore", "MoatGateway", "MoatReport",
-                "MoatIntel", "MoatTAXII", "MoatTesting",
+                "MoatIntel", "MoatTAXII", "MoatTesting", "MoatProvenance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -113,11 +119,12 @@ let package = Package(
         .testTarget(name: "MoatSimulateTests", dependencies: ["MoatSimulate"]),
         .testTarget(name: "MoatEvaluateTests", dependencies: ["MoatEvaluate"]),
         .testTarget(name: "MoatReportTests", dependencies: ["MoatReport"]),
+        .testTarget(name: "MoatProvenanceTests", dependencies: ["MoatProvenance"]),
         .testTarget(name: "MoatStoreTests", dependencies: ["MoatStore"]),
         .testTarget(
             name: "MoatGatewayTests",
             dependencies: [
-                "MoatGateway", "MoatStore", "MoatSimulate", "MoatDetect", "MoatTesting", "MoatIntel",
+                "MoatGateway", "MoatStore", "MoatSimulate", "MoatDetect", "MoatTesting", "MoatIntel", "MoatProvenance",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -4,13 +4,13 @@ import GRDB
 /// An operator's last word on an account, org or key: never act on it (`allow`), or force an action.
 public struct Override: Sendable, Equatable, Codable {
     public static let scopes: Set<String> = ["account", "org", "key"]
-    public static let actions: Set<String> = ["allow", "throttle", "withhold_reasoning", "block"]
+    public static let actions: Set<String> = ["allow", "fingerprint", "throttle", "withhold_reasoning", "withhold_reasoning+fingerprint", "block"]
 
     /// `account`, `org` or `key`.
     public var scope: String
     /// The account id, org id or key id.
     public var subject: String
-    /// `allow`, `throttle`, `withhold_reasoning` or `block`.
+    /// `allow`, `fingerprint`, `throttle`, `withhold_reasoning`, `withhold_reasoning+fingerprint` or `block`.
     public var action: String
     public var reason: String
     public var actor: String
@@ -35,7 +35,7 @@ extension MoatStore {
             throw MoatStoreError("override scope `\(o.scope)` is not one of account, org, key")
         }
         guard Override.actions.contains(o.action) else {
-            throw MoatStoreError("override action `\(o.action)` is not one of allow, throttle, withhold_reasoning, block")
+            throw MoatStoreError("override action `\(o.action)` is not one of \(Override.actions.sorted().joined(separator: ", "))")
         }
         try pool.write { db in
             try db.execute(

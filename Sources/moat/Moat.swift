@@ -13,6 +13,6 @@ struct Moat: AsyncParsableCommand {
         subcommands: [DemoCommand.self, SimulateCommand.self, DetectCommand.self, EvaluateCommand.self, ReportCommand.self,
                       ServeCommand.self, ReplayCommand.self, KeysCommand.self, AccountsCommand.self, ExportCommand.self,
                       MockUpstreamCommand.self, IntelCommand.self,
-                      Stage1Command.self, Stage2Command.self, Stage3Command.self, SparkDetectCommand.self]
+                      Stage1Command.self, Stage2Command.self, Stage3Command.self, SparkDetectCommand.self, ProvenanceCommand.self]
     )
 }

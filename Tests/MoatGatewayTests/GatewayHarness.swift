@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import MoatCore
 import MoatGateway
+import MoatProvenance
 import MoatStore
 import MoatTesting
 import NIOCore
@@ -25,7 +26,7 @@ struct GatewayHarness {
 
     /// Runs `body` with a live gateway. `configure` edits the configuration before it is frozen.
     static func with(account: String = "acct-1", org: String? = nil, accounts: [Account] = [],
-                     upstreamDown: Bool = false,
+                     upstreamDown: Bool = false, fingerprintKey: FingerprintMasterKey? = nil,
                      configure: (inout GatewayConfig) -> Void = { _ in },
                      _ body: @escaping @Sendable (GatewayHarness) async throws -> Void) async throws {
         var base = GatewayConfig()
@@ -46,7 +47,7 @@ struct GatewayHarness {
             let store = try MoatStore.temporary()
             _ = try store.importAccounts(accounts)
             let key = try store.createKey(account: account, org: org)
-            let gateway = try Gateway(config: config, store: store, logger: logger)
+            let gateway = try Gateway(config: config, store: store, logger: logger, fingerprintMasterKey: fingerprintKey)
             try await gateway.proxyApplication().test(.live) { client in
                 let port = try requireNonNil(client.port)
                 try await body(GatewayHarness(gateway: gateway, store: store, key: key, port: port, mockPort: mockPort))

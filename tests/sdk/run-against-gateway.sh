@@ -69,6 +69,8 @@ wait_health() {
 
 store="$work/moat.sqlite"
 admin_token="admin-$("$python" -c 'import secrets; print(secrets.token_hex(16))')"
+# The fingerprint countermeasure's master key: only in the environment of moat serve and of the tests.
+fingerprint_key="$("$python" -c 'import secrets; print(secrets.token_hex(32))')"
 
 # Accounts the gateway knows at startup: one in a tight tier (2 requests per minute), by program.
 cat >"$work/accounts.jsonl" <<'EOF'
@@ -106,7 +108,7 @@ limits:
     - {program: sdk-tight, tier: tight}
 policy: {campaign: block, suspicious: withhold_reasoning, throttle_tier: throttled}
 EOF
-    "$moat" serve --config "$work/moat.yaml" >"$work/gateway.log" 2>&1 &
+    MOAT_FINGERPRINT_KEY="$fingerprint_key" "$moat" serve --config "$work/moat.yaml" >"$work/gateway.log" 2>&1 &
     gateway_pid=$!
     if wait_health "http://127.0.0.1:$upstream_port/health" "$upstream_pid" &&
        wait_health "http://127.0.0.1:$proxy_port/health" "$gateway_pid" &&
@@ -132,6 +134,7 @@ MOAT_ADMIN_TOKEN="$admin_token" \
 MOAT_BIN="$moat" \
 MOAT_STORE="$store" \
 MOAT_UPSTREAM_IS_MOCK=1 \
+MOAT_FINGERPRINT_KEY="$fingerprint_key" \
     "$python" -m pytest -q -p no:cacheprovider "$here/test_sdk.py" "$here/test_gateway.py" "$@" || status=$?
 
 if [[ "$status" -ne 0 ]]; then

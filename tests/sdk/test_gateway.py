@@ -305,6 +305,72 @@ def test_withhold_reasoning_override(admin, caller_factory, openai_model, anthro
     assert _openai_reasoning(caller, openai_model) == (True, True)
 
 
+def _fingerprint_round(caller: Caller, openai_model: str, anthropic_model: str, withheld: bool):
+    """Complete and streamed answers through both SDKs (raw iteration and the stream helpers); returns
+    [(prompt, text)] after checking that each parses and that streamed text equals the complete text."""
+    out = []
+    for i in range(10):
+        p = _prompt(f"fp{i}")
+        messages = [{"role": "user", "content": p}]
+        complete = caller.openai.chat.completions.create(model=openai_model, messages=messages)
+        text = complete.choices[0].message.content
+        streamed = "".join(c.choices[0].delta.content or "" for c in
+                           caller.openai.chat.completions.create(model=openai_model, stream=True, messages=messages)
+                           if c.choices)
+        with caller.openai.chat.completions.stream(model=openai_model, messages=messages) as s:
+            helper = s.get_final_completion().choices[0].message.content
+        assert text.strip() and streamed == text and helper == text
+        out.append((p, text))
+
+        message = caller.anthropic.messages.create(model=anthropic_model, max_tokens=256, messages=messages)
+        text = "".join(b.text for b in message.content if b.type == "text")
+        streamed = "".join(e.delta.text for e in caller.anthropic.messages.create(
+            model=anthropic_model, max_tokens=256, stream=True, messages=messages)
+            if e.type == "content_block_delta" and e.delta.type == "text_delta")
+        with caller.anthropic.messages.stream(model=anthropic_model, max_tokens=256, messages=messages) as s:
+            final = s.get_final_message()
+        assert text.strip() and streamed == text and final.content[-1].text == text
+        out.append((p, text))
+    types, thinking, final_types = _anthropic_thinking(caller, anthropic_model)
+    if withheld:
+        assert types == ["text"] and thinking == "" and final_types == ["text"]
+    else:
+        assert types == ["thinking", "text"] and thinking.strip()
+    return out
+
+
+def test_fingerprinted_answers_stay_valid_for_both_sdks_and_carry_the_mark(admin, caller_factory, openai_model,
+                                                                            anthropic_model, tmp_path):
+    caller = caller_factory("fingerprint")
+    clean = _fingerprint_round(caller, openai_model, anthropic_model, withheld=False)
+    served = []
+    for action in ("fingerprint", "withhold_reasoning+fingerprint"):
+        _override(admin, caller.account, action)
+        served += _fingerprint_round(caller, openai_model, anthropic_model, withheld=action != "fingerprint")
+    _remove_override(admin, caller.account)
+
+    logged = {e.get("countermeasure") for e in _exported(caller.account)}
+    assert {None, "fingerprint", "withhold_reasoning+fingerprint"} <= logged
+
+    def score(pairs, env_key):
+        path = tmp_path / f"texts-{len(pairs)}-{env_key}.jsonl"
+        path.write_text("".join(json.dumps({"prompt": p, "text": t}) + "\n" for p, t in pairs))
+        env = dict(os.environ, FP_KEY=env_key)
+        result = subprocess.run([_env("MOAT_BIN"), "provenance", "score", "--key-env", "FP_KEY", "--json", str(path)],
+                                capture_output=True, text=True, timeout=60, env=env)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    key = _env("MOAT_FINGERPRINT_KEY")
+    marked = score(served, key)
+    # Every unit follows the key (the mock's short answers hold few units: "therefore"/"thus" after each word).
+    assert marked["units"] >= 5 and marked["green"] == marked["units"], {k: marked[k] for k in ("units", "green", "p_value")}
+    assert marked["p_value"] <= 2 * 0.5 ** marked["units"] * 1.0001, marked
+    # The same texts under another key, and the clean answers under the right key: no evidence.
+    assert score(served, "ab" * 32)["p_value"] > 1e-3
+    assert score(clean, key)["p_value"] > 1e-3
+
+
 # The exchange log
 
 

@@ -118,7 +118,7 @@ public struct JSONBuffer: Sendable {
     }
 
     /// Appends UTF-8 text with JSON escapes: runs that need none are copied whole, found 8 bytes at a time.
-    static func appendEscaped(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    package static func appendEscaped(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         guard let base = text.baseAddress else { return }
         let n = text.count
         out.reserveCapacity(out.count + n + 2)

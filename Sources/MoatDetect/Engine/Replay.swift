@@ -25,24 +25,29 @@ public enum Replay {
         let channel = BatchChannel(capacity: 8)
         let box = UncheckedBox(reader)
         let hashes = config.familyHashes
+        // Peers' matchers read whole exchanges (a system prompt's full text), which digests cut short.
+        let keepExchanges = peers != nil
         let producer = Thread {
             let reader = box.value
             var book = SignatureBook(capacity: 200_000)
             var batch: [ExchangeDigest] = []
+            var whole: [Exchange] = []
             batch.reserveCapacity(BatchChannel.batchSize)
             do {
                 while let e = try reader.next() {
                     batch.append(ExchangeDigest(e, hashes: hashes, book: &book))
+                    if keepExchanges { whole.append(e) }
                     if batch.count == BatchChannel.batchSize {
-                        channel.put(.exchanges(batch, reader.bytesRead))
+                        channel.put(.exchanges(batch, whole, reader.bytesRead))
                         batch = []
+                        whole = []
                         batch.reserveCapacity(BatchChannel.batchSize)
                     }
                 }
-                channel.put(.exchanges(batch, reader.bytesRead))
+                channel.put(.exchanges(batch, whole, reader.bytesRead))
                 channel.put(.end)
             } catch {
-                channel.put(.exchanges(batch, reader.bytesRead))
+                channel.put(.exchanges(batch, whole, reader.bytesRead))
                 channel.put(.failed(error as? ContractError ?? ContractError(file: reader.path, message: "\(error)")))
             }
         }
@@ -51,10 +56,10 @@ public enum Replay {
         var n = 0
         loop: while true {
             switch channel.take() {
-            case .exchanges(let batch, let bytes):
-                for e in batch {
+            case .exchanges(let batch, let whole, let bytes):
+                for (i, e) in batch.enumerated() {
                     _ = engine.ingest(e)
-                    if let peers { for p in peers(e) { _ = engine.ingest(peer: p) } }
+                    if let peers, i < whole.count { for p in peers(whole[i]) { _ = engine.ingest(peer: p) } }
                 }
                 n += batch.count
                 progress?(n, bytes)
@@ -72,7 +77,7 @@ public enum Replay {
 
 /// A bounded queue of parsed batches between the reading thread and the engine.
 final class BatchChannel: @unchecked Sendable {
-    enum Item { case exchanges([ExchangeDigest], Int64), end, failed(ContractError) }
+    enum Item { case exchanges([ExchangeDigest], [Exchange], Int64), end, failed(ContractError) }
     static let batchSize = 2_048
 
     private let condition = NSCondition()

@@ -57,16 +57,23 @@ extension Gateway {
         admin.post("/overrides") { request, context in
             let body = try await request.decode(as: OverrideRequest.self, context: context)
             guard ["account", "org", "key"].contains(body.scope) else { throw HTTPError(.badRequest, message: "scope is account, org or key") }
-            guard GatewayAction(rawValue: body.action) != nil else {
+            guard let action = GatewayAction(name: body.action) else {
                 throw HTTPError(.badRequest, message: "action is one of \(GatewayAction.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let o = Override(scope: body.scope, subject: body.subject, action: body.action, reason: body.reason ?? "",
+            try self.requireFingerprintKey(for: action)
+            let o = Override(scope: body.scope, subject: body.subject, action: action.rawValue, reason: body.reason ?? "",
                              actor: body.actor ?? "operator", at: Date())
             let store = self.store
             try await offLoop { try store.setOverride(o) }
             self.actions.setOverride(o)
+            var reasons = [o.reason]
+            if action.fingerprints {
+                let campaign = o.scope == "account" ? self.actions.entry(o.subject)?.campaign : nil
+                reasons.append("answers fingerprinted with key \(self.fingerprintKeys.keyID(campaign: campaign) ?? "-") "
+                               + "(campaign \(campaign ?? "default"); a member of a detected campaign gets that campaign's key)")
+            }
             try await self.audit(AuditEntry(at: o.at, actor: o.actor, action: "override-\(o.action)",
-                                            subject: "\(o.scope):\(o.subject)", reasons: [o.reason]))
+                                            subject: "\(o.scope):\(o.subject)", reasons: reasons))
             return try self.json(o)
         }
         admin.delete("/overrides/{scope}/{subject}") { _, context in
@@ -77,6 +84,43 @@ extension Gateway {
             self.actions.removeOverride(scope: scope, subject: subject)
             try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "override-removed",
                                             subject: "\(scope):\(subject)", reasons: []))
+            return Response(status: .noContent)
+        }
+        // "Fingerprint and keep serving": per campaign, with an expiry and an audit entry.
+        admin.get("/campaign-choices") { _, _ in
+            let store = self.store
+            return try self.json(try await offLoop { try store.campaignChoices() }.map { CampaignChoiceView($0, keys: self.fingerprintKeys) })
+        }
+        admin.put("/campaign-choices/{campaign}") { request, context in
+            let campaign = try context.parameters.require("campaign")
+            let body = try await request.decode(as: CampaignChoiceRequest.self, context: context)
+            let name = body.action ?? GatewayAction.fingerprint.rawValue
+            guard let action = GatewayAction(name: name), action.fingerprints else {
+                throw HTTPError(.badRequest, message: "action is fingerprint or withhold_reasoning+fingerprint")
+            }
+            try self.requireFingerprintKey(for: action)
+            guard let hours = body.expiresInHours, hours > 0, hours <= 24 * 366 else {
+                throw HTTPError(.badRequest, message: "expires_in_hours is required: more than 0, at most 8784 (a choice always expires)")
+            }
+            let now = Date()
+            let choice = CampaignChoice(campaign: campaign, action: action.rawValue, until: now.addingTimeInterval(hours * 3600),
+                                        reason: body.reason ?? "", actor: body.actor ?? "operator", at: now)
+            let store = self.store
+            try await offLoop { try store.setCampaignChoice(choice) }
+            self.actions.setCampaignChoice(choice)
+            try await self.audit(AuditEntry(
+                at: now, actor: choice.actor, action: "campaign-\(choice.action)", subject: "campaign:" + campaign,
+                reasons: [choice.reason, "members are served with answers fingerprinted with key \(self.fingerprintKeys.keyID(campaign: campaign) ?? "-") "
+                          + "instead of the policy's action, until \(Timestamp(seconds: choice.until.timeIntervalSince1970).rfc3339)"]))
+            return try self.json(CampaignChoiceView(choice, keys: self.fingerprintKeys))
+        }
+        admin.delete("/campaign-choices/{campaign}") { _, context in
+            let campaign = try context.parameters.require("campaign")
+            let store = self.store
+            guard try await offLoop({ try store.removeCampaignChoice(campaign: campaign) }) else { throw HTTPError(.notFound) }
+            self.actions.removeCampaignChoice(campaign)
+            try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "campaign-choice-removed",
+                                            subject: "campaign:" + campaign, reasons: ["the policy's action applies again"]))
             return Response(status: .noContent)
         }
         admin.get("/keys") { request, _ in
@@ -108,6 +152,52 @@ extension Gateway {
     func audit(_ entry: AuditEntry) async throws {
         let store = self.store
         try await offLoop { try store.appendAudit(entry) }
+    }
+
+    func requireFingerprintKey(for action: GatewayAction) throws {
+        guard !action.fingerprints || fingerprintKeys.isConfigured else {
+            throw HTTPError(.badRequest, message: "`\(action.rawValue)` needs a fingerprint master key: start moat serve with the environment variable \(config.fingerprint.keyEnv) set")
+        }
+    }
+
+    struct CampaignChoiceRequest: Decodable {
+        var action: String?
+        var expiresInHours: Double?
+        var reason: String?
+        var actor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case action, reason, actor
+            case expiresInHours = "expires_in_hours"
+        }
+    }
+
+    /// A campaign choice as the admin API shows it: with its fingerprint key's id (never the key).
+    struct CampaignChoiceView: Encodable {
+        var campaign: String
+        var action: String
+        var until: String
+        var active: Bool
+        var keyID: String?
+        var reason: String
+        var actor: String
+        var at: String
+
+        init(_ c: CampaignChoice, keys: FingerprintKeys) {
+            campaign = c.campaign
+            action = c.action
+            until = Timestamp(seconds: c.until.timeIntervalSince1970).rfc3339
+            active = c.isActive(at: Date())
+            keyID = keys.keyID(campaign: c.campaign)
+            reason = c.reason
+            actor = c.actor
+            at = Timestamp(seconds: c.at.timeIntervalSince1970).rfc3339
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case campaign, action, until, active, reason, actor, at
+            case keyID = "key_id"
+        }
     }
 
     struct OverrideRequest: Decodable {

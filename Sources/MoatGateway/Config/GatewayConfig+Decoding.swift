@@ -30,6 +30,7 @@ extension GatewayConfig {
         replay = try c.decodeIfPresent(ReplayConfig.self, forKey: .replay)
         limits = try c.decodeIfPresent(LimitsConfig.self, forKey: .limits) ?? limits
         policy = try c.decodeIfPresent(PolicyConfig.self, forKey: .policy) ?? policy
+        fingerprint = try c.decodeIfPresent(FingerprintConfig.self, forKey: .fingerprint) ?? fingerprint
         detectionReorderSeconds = try c.decodeIfPresent(Double.self, forKey: .detectionReorderSeconds) ?? detectionReorderSeconds
         accountsRefreshSeconds = try c.decodeIfPresent(Double.self, forKey: .accountsRefreshSeconds) ?? accountsRefreshSeconds
         asnHeader = try c.decodeIfPresent(String.self, forKey: .asnHeader)

@@ -32,6 +32,8 @@ public struct GatewayConfig: Codable, Sendable {
     public var forwardHeaders: [String] = []
     public var limits = LimitsConfig()
     public var policy = PolicyConfig()
+    /// The `fingerprint` countermeasure's master key (from the environment only).
+    public var fingerprint = FingerprintConfig()
     /// The exchange log's journal: durability and backpressure.
     public var log = LogConfig()
     /// How long live exchanges may arrive out of order before the engine processes them.
@@ -150,7 +152,7 @@ public struct GatewayConfig: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case listen, admin, store, upstreams, limits, policy, log, replay
+        case listen, admin, store, upstreams, limits, policy, log, replay, fingerprint
         case trustedProxies = "trusted_proxies"
         case tlsFingerprintHeader = "tls_fingerprint_header"
         case maxBodyBytes = "max_body_bytes"

@@ -81,7 +81,8 @@ public struct LimitsConfig: Codable, Sendable {
 
 /// What the gateway does with detection verdicts.
 public struct PolicyConfig: Codable, Sendable {
-    /// Action for an account in a detected campaign: allow, throttle, withhold_reasoning, block.
+    /// Action for an account in a detected campaign: allow, fingerprint, throttle, withhold_reasoning,
+    /// withhold_reasoning+fingerprint, block.
     public var campaign = GatewayAction.block
     /// Action for an account flagged `suspicious` without a campaign.
     public var suspicious = GatewayAction.withholdReasoning
@@ -104,17 +105,45 @@ public struct PolicyConfig: Codable, Sendable {
 /// An enforcement action.
 public enum GatewayAction: String, Codable, Sendable, CaseIterable {
     case allow
+    /// Serve, with the answers' text marked by the campaign's fingerprint key.
+    case fingerprint
     case throttle
     case withholdReasoning = "withhold_reasoning"
+    /// Both countermeasures: reasoning withheld, the rest marked.
+    case withholdReasoningAndFingerprint = "withhold_reasoning+fingerprint"
     case block
 
     /// Stricter actions win when several apply.
     var severity: Int {
         switch self {
         case .allow: return 0
-        case .withholdReasoning: return 1
-        case .throttle: return 2
-        case .block: return 3
+        case .fingerprint: return 1
+        case .withholdReasoning: return 2
+        case .withholdReasoningAndFingerprint: return 3
+        case .throttle: return 4
+        case .block: return 5
         }
+    }
+
+    /// The answer transforms this action applies.
+    var withholdsReasoning: Bool { self == .withholdReasoning || self == .withholdReasoningAndFingerprint }
+    var fingerprints: Bool { self == .fingerprint || self == .withholdReasoningAndFingerprint }
+
+    /// Also accepts the combination written the other way round (`fingerprint+withhold_reasoning`).
+    public init?(name: String) {
+        if name == "fingerprint+withhold_reasoning" {
+            self = .withholdReasoningAndFingerprint
+        } else {
+            self.init(rawValue: name)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let action = GatewayAction(name: name) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
+                "`\(name)` is not an action: one of \(GatewayAction.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        self = action
     }
 }

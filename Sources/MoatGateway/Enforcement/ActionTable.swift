@@ -35,6 +35,8 @@ public final class ActionTable: Sendable {
         var keyOverrides: [String: Override] = [:]
         var accountOverrides: [String: Override] = [:]
         var orgOverrides: [String: Override] = [:]
+        /// Operators' choices per campaign ("fingerprint and keep serving"), each until it expires.
+        var campaignChoices: [String: (action: GatewayAction, until: Double)] = [:]
 
         var isEmpty: Bool { entries.isEmpty && keyOverrides.isEmpty && accountOverrides.isEmpty && orgOverrides.isEmpty }
 
@@ -57,8 +59,13 @@ public final class ActionTable: Sendable {
 
     private let state = Mutex(State())
 
-    public init(overrides: [Override] = []) {
-        state.withLock { s in for o in overrides { s.set(o) } }
+    public init(overrides: [Override] = [], campaignChoices: [CampaignChoice] = []) {
+        state.withLock { s in
+            for o in overrides { s.set(o) }
+            for c in campaignChoices {
+                if let a = GatewayAction(name: c.action) { s.campaignChoices[c.campaign] = (a, c.until.timeIntervalSince1970) }
+            }
+        }
     }
 
     /// The action for a request, operators' overrides first: an allowlisted account, org or key is never acted on.
@@ -76,9 +83,16 @@ public final class ActionTable: Sendable {
             if !s.accountOverrides.isEmpty { consider(s.accountOverrides[account]) }
             if let org, !s.orgOverrides.isEmpty { consider(s.orgOverrides[org]) }
             if allowed { return .allow }
-            guard let entry = s.entries[account], !entry.pendingReview else { return forced ?? .allow }
-            guard let forced else { return entry.action }
-            return forced.severity > entry.action.severity ? forced : entry.action
+            guard let entry = s.entries[account] else { return forced ?? .allow }
+            var base = entry.pendingReview ? nil : entry.action
+            // A campaign the operator chose to fingerprint and keep serving (until the choice expires).
+            if !s.campaignChoices.isEmpty, let c = entry.campaign, let choice = s.campaignChoices[c],
+               Date().timeIntervalSince1970 < choice.until {
+                base = choice.action
+            }
+            guard let base else { return forced ?? .allow }
+            guard let forced else { return base }
+            return forced.severity > base.severity ? forced : base
         }
     }
 
@@ -94,6 +108,13 @@ public final class ActionTable: Sendable {
     public func entries() -> [String: Entry] { state.withLock { $0.entries } }
 
     public func setOverride(_ o: Override) { state.withLock { $0.set(o) } }
+
+    public func setCampaignChoice(_ c: CampaignChoice) {
+        guard let a = GatewayAction(name: c.action) else { return }
+        state.withLock { $0.campaignChoices[c.campaign] = (a, c.until.timeIntervalSince1970) }
+    }
+
+    public func removeCampaignChoice(_ campaign: String) { state.withLock { $0.campaignChoices[campaign] = nil } }
     public func removeOverride(scope: String, subject: String) {
         state.withLock { $0.remove(scope: scope, subject: subject) }
     }

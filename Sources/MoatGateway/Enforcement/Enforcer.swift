@@ -21,6 +21,8 @@ public actor Enforcer {
     private let executorLoop: any EventLoop
     /// Peers' indicators, matched beside the engine (nil when none are held).
     private var peers: PeerFeed?
+    /// The id of a campaign's fingerprint key (nil campaign: the `default` key), for the audit trail.
+    private let fingerprintKeyID: @Sendable (String?) -> String?
     public private(set) var ingested = 0
     /// Exchanges read from the journal (the live feed), as opposed to handed to `ingest` directly.
     public private(set) var ingestedFromJournal: Int64 = 0
@@ -30,7 +32,9 @@ public actor Enforcer {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executorLoop.executor.asUnownedSerialExecutor() }
 
     init(engine: DetectionEngine, policy: PolicyConfig, table: ActionTable, store: MoatStore, logger: Logger,
-         metrics: GatewayMetrics?, on loop: any EventLoop, peers: PeerFeed? = nil) {
+         metrics: GatewayMetrics?, on loop: any EventLoop, peers: PeerFeed? = nil,
+         fingerprintKeyID: @escaping @Sendable (String?) -> String? = { _ in nil }) {
+        self.fingerprintKeyID = fingerprintKeyID
         self.engine = engine
         self.peers = peers
         self.policy = policy
@@ -150,6 +154,10 @@ public actor Enforcer {
                        + " at \(change.at.rfc3339), score \(change.score)"
                        + (campaignConfidence.map { ", campaign confidence \($0)" } ?? "")]
             why += reasons
+            if action.fingerprints, !review, !allowlisted {
+                why.append("answers fingerprinted with key \(fingerprintKeyID(change.campaignID) ?? "(none configured)") "
+                           + "(campaign \(change.campaignID ?? "default"))")
+            }
             if allowlisted { why.append("not enforced: the account or its organisation is allowlisted") }
             if review { why.append("queued for review: campaign confidence below \(policy.reviewBelowConfidence)") }
             audit(change.accountID, action: recorded, why)

@@ -5,6 +5,7 @@ import Logging
 import MoatCore
 import MoatDetect
 import MoatIntel
+import MoatProvenance
 import MoatStore
 import NIOCore
 import NIOHTTP1
@@ -28,6 +29,8 @@ public final class Gateway: Sendable {
     public let limiter: any UsageLimiter
     public let log: ExchangeLog
     let keys: KeyCache
+    /// The `fingerprint` countermeasure's campaign keys (derived from the master key in memory).
+    let fingerprintKeys: FingerprintKeys
     let accounts: AccountDirectory
     let subjects = SubjectTable()
     let tiers: TierTable
@@ -47,13 +50,19 @@ public final class Gateway: Sendable {
     /// whose traffic or sign-up matches one gets it as evidence (`PeerFeed`), keyed hashes under `peerKeys`.
     public init(config: GatewayConfig, store: MoatStore, logger: Logger = Logger(label: "moat.gateway"),
                 detectionConfig: DetectionConfig? = nil, limiter: (any UsageLimiter)? = nil,
-                peerIndicators: [ReceivedIndicator] = [], peerKeys: KeyRing = KeyRing()) throws {
+                peerIndicators: [ReceivedIndicator] = [], peerKeys: KeyRing = KeyRing(),
+                fingerprintMasterKey: FingerprintMasterKey? = nil) throws {
         try config.validate()
         self.config = config
         self.store = store
         self.logger = logger
         metrics = GatewayMetrics()
-        actions = ActionTable(overrides: try store.overrides())
+        fingerprintKeys = try FingerprintKeys(config: config.fingerprint, master: fingerprintMasterKey)
+        for (name, action) in [("campaign", config.policy.campaign), ("suspicious", config.policy.suspicious)]
+        where action.fingerprints && !fingerprintKeys.isConfigured {
+            throw ConfigError(description: "policy.\(name): `\(action.rawValue)` needs a fingerprint master key in the environment variable \(config.fingerprint.keyEnv) (fingerprint.key_env): e.g. `export \(config.fingerprint.keyEnv)=$(openssl rand -hex 32)`")
+        }
+        actions = ActionTable(overrides: try store.overrides(), campaignChoices: try store.campaignChoices())
         keys = KeyCache()
         let (known, mark) = try store.accounts(writtenAfter: 0)
         accounts = AccountDirectory(known, mark: mark)
@@ -68,9 +77,14 @@ public final class Gateway: Sendable {
         detect.reorderWindowSeconds = config.detectionReorderSeconds
         detectionLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         detectionLoop.next().execute { BackgroundPriority.lowerCurrentThread() }
+        let fingerprintKeys = self.fingerprintKeys
         enforcer = Enforcer(engine: DetectionEngine(config: detect, accounts: known), policy: config.policy,
                             table: actions, store: store, logger: logger, metrics: metrics, on: detectionLoop.next(),
-                            peers: peerIndicators.isEmpty ? nil : PeerFeed(indicators: peerIndicators, keys: peerKeys, accounts: known))
+                            peers: peerIndicators.isEmpty ? nil : PeerFeed(indicators: peerIndicators, keys: peerKeys, accounts: known),
+                            fingerprintKeyID: { fingerprintKeys.keyID(campaign: $0) })
+        if let id = fingerprintKeys.masterID {
+            logger.info("fingerprint master key loaded", metadata: ["key_id": "\(id)", "from": "\(config.fingerprint.keyEnv)"])
+        }
         if config.replay != nil {
             logger.warning("replay mode: exchanges take their event time from the request header `\(config.replay!.eventTimeHeader)`; never expose this gateway to real clients")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MoatCore
+import MoatProvenance
 import MoatStore
 import NIOCore
 import NIOHTTP1
@@ -205,7 +206,15 @@ final class ProxyExchange {
             gateway.addLimitHeaders(api, status, now: arrivedWall, to: &lines)
             limitHeaders = lines
         }
-        if action == .withholdReasoning { transforms = TransformChain([WithholdReasoning()]) }
+        if action.withholdsReasoning || action.fingerprints {
+            var chain: [any AnswerTransform] = []
+            if action.withholdsReasoning { chain.append(WithholdReasoning()) }
+            // The account's campaign names the key (`default` outside any campaign).
+            if action.fingerprints, let marker = gateway.fingerprintKeys.marker(campaign: gateway.actions.entry(record.account)?.campaign) {
+                chain.append(FingerprintAnswer(marker: marker, prompt: FingerprintPrompt([info.systemPrompt ?? "", info.prompt ?? ""])))
+            }
+            transforms = TransformChain(chain)
+        }
         self.pool = pool
         phase = .connecting
         pool.acquire(self)

@@ -1,0 +1,151 @@
+/// The test: do these texts follow a key's choices more often than chance?
+///
+/// Every choice point (unit) in the texts is a class of two equivalent forms met in a context. The key
+/// fixes one form per (class, context) by HMAC-SHA-256. Text written without the key's marked answers
+/// follows the key in each distinct (class, context) with probability exactly 1/2, independently: the
+/// text does not depend on the key, and HMAC outputs for distinct inputs behave as independent fair
+/// coins. So the number of distinct units that follow the key is Binomial(units, 1/2) under the null,
+/// and the p-value is the exact upper tail.
+///
+/// De-duplication makes that true: a (class, context) met several times is one unit, scored once. Its
+/// form is decided by the `vote` (default `unanimous`: a unit met in both forms is a tie and is left
+/// out, like a zero difference in a sign test). Units whose class appears in the prompt that produced
+/// the text are excluded (`FingerprintPrompt`). Which units count and what form each takes depend only
+/// on the texts and prompts, never on the key, so the null distribution is exact for any texts.
+///
+/// Two such tests are fixed in advance. The all-units test scores every unit. The marked-form test
+/// scores only units of classes whose second form is rare in ordinary model text (British spellings,
+/// two spaces after a sentence, `for instance`, ...) and where the text uses that rare form: a model that
+/// learned from marked answers uses a rare form mostly where the key put it, while ordinary usage of it
+/// is a fair coin against the key. The marked-form test is much stronger on text from a student trained
+/// on partly marked answers; the all-units test is stronger on the served answers themselves. The
+/// p-value reported is twice the smaller of the two (Bonferroni), valid whichever one is smaller.
+public struct ProvenanceScorer: Sendable {
+    /// How a unit met more than once is scored.
+    public enum Vote: String, Sendable, CaseIterable {
+        /// Its first occurrence.
+        case first
+        /// The form it takes more often; equal counts are a tie.
+        case majority
+        /// The form it always takes; both forms seen is a tie.
+        case unanimous
+    }
+
+    struct Entry: Sendable {
+        var tag: UInt64
+        var context: UInt64
+        var classIndex: Int32
+        var first: UInt8
+        var counts: (UInt32, UInt32)
+    }
+
+    struct UnitKey: Hashable, Sendable {
+        var tag: UInt64
+        var context: UInt64
+    }
+
+    public let scheme: FingerprintScheme
+    public var vote: Vote
+    private var entries: [Entry] = []
+    private var index: [UnitKey: Int] = [:]
+    /// Texts added.
+    public private(set) var texts = 0
+    /// Unit occurrences met outside protected text and outside frozen classes.
+    public private(set) var occurrences = 0
+    /// Unit occurrences left out because their class appears in the text's prompt.
+    public private(set) var excludedByPrompt = 0
+
+    public init(scheme: FingerprintScheme = .standard, vote: Vote = .unanimous) {
+        self.scheme = scheme
+        self.vote = vote
+    }
+
+    /// Adds one text and the prompt that produced it (`.none` when unknown).
+    public mutating func add(_ text: String, prompt: FingerprintPrompt = .none) {
+        var engine = FingerprintEngine(key: nil, frozen: prompt.frozen, contextWords: scheme.contextWords)
+        engine.feed(text.utf8)
+        engine.finish()
+        texts += 1
+        let lexicon = engine.lexicon
+        for o in engine.observations {
+            if o.frozen {
+                excludedByPrompt += 1
+                continue
+            }
+            occurrences += 1
+            let key = UnitKey(tag: lexicon.tag(of: Int(o.classIndex)), context: o.context)
+            if let i = index[key] {
+                if o.form == 0 { entries[i].counts.0 += 1 } else { entries[i].counts.1 += 1 }
+            } else {
+                index[key] = entries.count
+                entries.append(Entry(tag: key.tag, context: key.context, classIndex: o.classIndex, first: o.form,
+                                     counts: o.form == 0 ? (1, 0) : (0, 1)))
+            }
+        }
+    }
+
+    /// Distinct (class, context) units met so far.
+    public var distinctUnits: Int { entries.count }
+
+    private func observed(_ e: Entry) -> UInt8? {
+        switch vote {
+        case .first: return e.first
+        case .majority: return e.counts.0 > e.counts.1 ? 0 : (e.counts.1 > e.counts.0 ? 1 : nil)
+        case .unanimous: return e.counts.1 == 0 ? 0 : (e.counts.0 == 0 ? 1 : nil)
+        }
+    }
+
+    /// The test against `key`.
+    public func score(key: FingerprintKey) -> ProvenanceScore {
+        let lexicon = VariantLexicon.shared
+        let green = key.greenForms(entries.map { ($0.tag, $0.context) })
+        var units = 0, follows = 0, ties = 0, marked = 0, markedFollows = 0
+        for (e, g) in zip(entries, green) {
+            // The marked-form test: units of classes with a rare form, where that form appears.
+            if let rare = lexicon.rareForm(of: Int(e.classIndex)), (rare == 0 ? e.counts.0 : e.counts.1) > 0 {
+                marked += 1
+                if g == rare { markedFollows += 1 }
+            }
+            guard let form = observed(e) else {
+                ties += 1
+                continue
+            }
+            units += 1
+            if form == g { follows += 1 }
+        }
+        return ProvenanceScore(keyID: key.id, campaign: key.campaign, scheme: scheme.name, vote: vote.rawValue,
+                               texts: texts, occurrences: occurrences, excludedByPrompt: excludedByPrompt,
+                               ties: ties, units: units, green: follows, markedUnits: marked, markedGreen: markedFollows)
+    }
+
+    /// Every distinct unit with its counts and the key's form, in the order first met (for an audit
+    /// trail: anyone holding the key can check each line).
+    public func unitRecords(key: FingerprintKey) -> [ScoredUnit] {
+        let lexicon = VariantLexicon.shared
+        let green = key.greenForms(entries.map { ($0.tag, $0.context) })
+        return zip(entries, green).map { e, g in
+            let forms = lexicon.forms(of: Int(e.classIndex))
+            let form = observed(e)
+            return ScoredUnit(variantClass: lexicon.name(of: Int(e.classIndex)), context: e.context,
+                              forms: forms, counts: (Int(e.counts.0), Int(e.counts.1)),
+                              observed: form.map(Int.init), keyForm: Int(g))
+        }
+    }
+}
+
+/// One distinct unit of a test.
+public struct ScoredUnit: Sendable {
+    /// The class, e.g. `do not/don't`.
+    public var variantClass: String
+    /// The hash of the unit's context.
+    public var context: UInt64
+    public var forms: (String, String)
+    /// How often each form was met.
+    public var counts: (Int, Int)
+    /// The form scored (nil: a tie, not scored).
+    public var observed: Int?
+    /// The form the key chooses.
+    public var keyForm: Int
+
+    public var follows: Bool? { observed.map { $0 == keyForm } }
+}

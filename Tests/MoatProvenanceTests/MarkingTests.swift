@@ -1,0 +1,185 @@
+import Testing
+@testable import MoatProvenance
+
+@Suite struct MarkingTests {
+    /// Substrings of the samples that marking must return byte for byte, whatever the key.
+    static let protectedParts: [(String, String)] = [
+        (SampleTexts.code, "```python\ndef organize(items):\n    # It's important: do not remove this line. For example, we are careful.\n    return sorted(items)  # don't touch\n```"),
+        (SampleTexts.code, "`organize()`"),
+        (SampleTexts.code, "`python -c \"print('it is not')\"`"),
+        (SampleTexts.code, "    indented code: it is not prose, do not touch it\n    for example = 1"),
+        (SampleTexts.json, SampleTexts.json),
+        (SampleTexts.embeddedJSON, "{\"status\": \"ok\", \"note\": \"it is important that we do not change this\", \"values\": [1, 2, 3]}"),
+        (SampleTexts.embeddedJSON, "\"note\" field"),
+        (SampleTexts.embeddedJSON, "[do not touch this either, it is in brackets]"),
+        (SampleTexts.toolCall, "<tool_call>\n{\"name\": \"search\", \"arguments\": {\"query\": \"it is not raining, for example\"}}\n</tool_call>"),
+        (SampleTexts.mixed, "https://example.com/it-is-not/for_example?q=do+not"),
+        (SampleTexts.mixed, "3.5 GB"),
+        (SampleTexts.mixed, "\"it is not the color I wanted, for example\""),
+        (SampleTexts.mixed, "'it is not'"),
+        (SampleTexts.mixed, "“I am not sure,”"),
+        (SampleTexts.mixed, "$it is not math$"),
+        (SampleTexts.mixed, "DO NOT change caps"),
+        (SampleTexts.mixed, "do.not@example.com"),
+        (SampleTexts.mixed, "> It is not a quote I will change, for example."),
+    ]
+
+    @Test func codeJSONToolCallsURLsQuotesAndNumbersComeBackByteIdentical() {
+        for (text, part) in Self.protectedParts {
+            #expect(text.contains(part), "fixture: \(part)")
+            for i in 0..<64 {
+                let marked = Fingerprinter(key: TestKeys.key(i)).mark(text)
+                #expect(marked.contains(part), "key \(i) altered: \(part)")
+            }
+        }
+    }
+
+    @Test func aWholeJSONAnswerIsNeverChanged() {
+        let answers = [SampleTexts.json, "  [\"it is not\", \"do not\", \"for example\"]\n\nIt is a list.", "{\n  \"a\": \"do not\"\n}\n\nIt is not prose."]
+        for answer in answers {
+            for i in 0..<32 {
+                #expect(Fingerprinter(key: TestKeys.key(i)).mark(answer) == answer)
+            }
+        }
+    }
+
+    @Test func prosePartsAreRewrittenByTheKeyAndDifferBetweenKeys() {
+        var outputs = Set<String>()
+        var changed = 0
+        for i in 0..<16 {
+            let (marked, stats) = Fingerprinter(key: TestKeys.key(i)).markWithStats(SampleTexts.prose)
+            outputs.insert(marked)
+            changed += stats.changed
+            #expect(stats.units >= 25, "units \(stats.units)")
+        }
+        #expect(outputs.count == 16)
+        #expect(changed > 16 * 8)
+    }
+
+    @Test func specificRewritesKeepCaseAndPunctuation() {
+        // Find keys that flip each form, and check the rendering.
+        let cases: [(String, String)] = [
+            ("It is important to read. ", "It's important to read. "),
+            ("We don't know yet. ", "We do not know yet. "),
+            ("Additionally, it rains. ", "In addition, it rains. "),
+            ("I am happy. ", "I'm happy. "),
+            ("**Do not** go there. ", "**Don't** go there. "),
+            ("Don’t go there. ", "Do not go there. "),
+        ]
+        for (input, expected) in cases {
+            var seen = false
+            for i in 0..<64 where Fingerprinter(key: TestKeys.key(i)).mark(input) == expected {
+                seen = true
+                break
+            }
+            #expect(seen, "no key rewrites \(input) to \(expected)")
+        }
+        // Contractions keep the text's curly apostrophes.
+        var curly = false
+        for i in 0..<64 where Fingerprinter(key: TestKeys.key(i)).mark("Don’t worry, it is a test. ").contains("it’s a test") {
+            curly = true
+        }
+        #expect(curly)
+    }
+
+    @Test func grammarRulesKeepUnsafeSpotsUntouched() {
+        // Inverted questions, clause ends, `has` readings, `make sure to`, mid-sentence `first,`.
+        let untouched = [
+            "Don't you think so? ", "Isn't it great? ", "I know what it is. ", "Yes, I am. ",
+            "It's been a while. ", "Make sure to save. ", "The first, second and third runs. ",
+            "Let us know. ", "Thus far it works. ", "Even though it rains. ", "More often than not. ",
+        ]
+        for text in untouched {
+            let observed = units(of: text)
+            #expect(observed.isEmpty, "\(text): \(observed.count) unit(s)")
+            for i in 0..<16 {
+                #expect(Fingerprinter(key: TestKeys.key(i)).mark(text) == text)
+            }
+        }
+    }
+
+    @Test func markedTextHasTheSameUnitsAndEveryOneFollowsTheKey() {
+        let texts = SampleTexts.all + [syntheticText(sentences: 300, seed: 7)]
+        for (t, text) in texts.enumerated() {
+            let before = units(of: text)
+            for i in 0..<24 {
+                let key = TestKeys.key(i)
+                let marked = Fingerprinter(key: key).mark(text)
+                let after = units(of: marked)
+                #expect(after.map(\.classIndex) == before.map(\.classIndex), "text \(t) key \(i): classes differ")
+                #expect(after.map(\.context) == before.map(\.context), "text \(t) key \(i): contexts differ")
+                let lexicon = VariantLexicon.shared
+                for o in after {
+                    #expect(o.form == key.greenForm(tag: lexicon.tag(of: Int(o.classIndex)), context: o.context),
+                            "text \(t) key \(i): \(lexicon.name(of: Int(o.classIndex))) does not follow the key")
+                }
+            }
+        }
+    }
+
+    @Test func markingTwiceChangesNothingMore() {
+        for text in SampleTexts.all {
+            let marker = Fingerprinter(key: TestKeys.key(3))
+            let once = marker.mark(text)
+            #expect(marker.mark(once) == once)
+        }
+    }
+
+    @Test func classesInThePromptAreLeftAlone() {
+        let answer = "It is a good idea.\nYou don't need it.\nColour or color?\nI'd organize it."
+        let prompt = FingerprintPrompt("Should I write \"do not\" or \"don't\"? Also, it's late. Organise it.")
+        #expect(prompt.frozenClasses == 3)
+        for i in 0..<32 {
+            let (marked, stats) = Fingerprinter(key: TestKeys.key(i)).markWithStats(answer, prompt: prompt)
+            #expect(marked.contains("It is a good idea") && marked.contains("don't need") && marked.contains("organize it"),
+                    "key \(i): \(marked)")
+            #expect(stats.changed == 0)
+        }
+        let observed = units(of: answer, prompt: prompt)
+        #expect(observed.count == 3 && observed.allSatisfy(\.frozen))
+    }
+
+    @Test func aPromptWithBulletsFreezesTheListMarker() {
+        let list = "Steps:\n\n- one thing\n- two things\n"
+        #expect(FingerprintPrompt("Make a list like\n  - this\n").frozenClasses == 1)
+        for i in 0..<16 {
+            #expect(Fingerprinter(key: TestKeys.key(i)).mark(list, prompt: FingerprintPrompt("- a\n- b")) == list)
+        }
+    }
+
+    @Test func aListGetsOneBulletCharacter() {
+        let list = "Steps:\n\n- one\n* two\n- three\n  - nested\n\nText.\n\n* other list\n"
+        var both = Set<String>()
+        for i in 0..<32 {
+            let marked = Fingerprinter(key: TestKeys.key(i)).mark(list)
+            let lines = marked.split(separator: "\n", omittingEmptySubsequences: false)
+            let first = Set([lines[2], lines[3], lines[4]].map { $0.first! })
+            #expect(first.count == 1, "\(marked)")
+            #expect(lines[5].drop { $0 == " " }.first == lines[2].first)
+            both.insert(String(lines[2].first!))
+        }
+        #expect(both == ["-", "*"])
+    }
+
+    @Test func sentenceSpacingAndNumberedListDelimitersAreDecidedByTheKey() {
+        let text = "Read this. Then that! Is it done? Yes.\n\n1. First step\n2. Second step\n10. Tenth step\n"
+        var spacings = Set<String>()
+        var delimiters = Set<Character>()
+        for i in 0..<32 {
+            let marked = Fingerprinter(key: TestKeys.key(i)).mark(text)
+            let lines = marked.split(separator: "\n", omittingEmptySubsequences: false)
+            spacings.insert(String(lines[0]))
+            // Words and numbers never change; one delimiter for the whole list.
+            #expect(lines[0].split(separator: " ") == ["Read", "this.", "Then", "that!", "Is", "it", "done?", "Yes."])
+            let list = lines[2...4]
+            #expect(list.map { $0.filter { $0 != "." && $0 != ")" } } == ["1 First step", "2 Second step", "10 Tenth step"])
+            let used = Set(list.map { $0.first { $0 == "." || $0 == ")" }! })
+            #expect(used.count == 1, "\(marked)")
+            delimiters.formUnion(used)
+        }
+        #expect(spacings.count > 4)
+        #expect(delimiters == [".", ")"])
+        // A gap before a lower-case word, or of three spaces, is no unit.
+        #expect(units(of: "e.g. this one.   Next one").isEmpty)
+    }
+}
