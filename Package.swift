@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(name: "MoatSimulateTests", dependencies: ["MoatSimulate"]),
         .testTarget(name: "MoatEvaluateTests", dependencies: ["MoatEvaluate"]),
         .testTarget(name: "MoatReportTests", dependencies: ["MoatReport"]),
-        .testTarget(name: "MoatStoreTests", dependencies: ["MoatStore"]),
+        .testTarget(name: "MoatStoreTests", dependencies: ["MoatStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "MoatGatewayTests",
             dependencies: [

@@ -79,6 +79,7 @@ enum Schema {
                 INSERT INTO journal_state (id, segment, offset) VALUES (1, 0, 0);
                 """)
         }
+        registerState(&m)
         return m
     }
 }
