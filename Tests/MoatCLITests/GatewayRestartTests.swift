@@ -227,6 +227,16 @@ struct GatewayRestartTests {
                                          body: Array(#"{"model":"m","max_tokens":8,"messages":[{"role":"user","content":"probe"}]}"#.utf8), timeout: 10)
             outcome.probeStatuses[account] = reply.status
         }
+        // Detection replays the log in the background meanwhile (enforcement did not wait for it); the rest of
+        // the scenario is sent once it has caught up, as the uninterrupted run's detection had.
+        let deadline = Date().addingTimeInterval(300)
+        var health = ""
+        while Date() < deadline {
+            health = (try? admin(b2.admin, "GET", "/health").text) ?? ""
+            if health.replacingOccurrences(of: " ", with: "").contains(#""resumed":true"#) { break }
+            usleep(100_000)
+        }
+        notes.append("health after the restart: \(health.replacingOccurrences(of: "\n", with: " "))")
         let reportB = dir.appendingPathComponent("report-b.json")
         try replay(b2, ["--skip", "\(half)"], out: reportB)
         b2.0.stop()
@@ -288,7 +298,8 @@ struct GatewayRestartTests {
               default_tier: standard
               tiers:
                 standard: {account: {requests_per_minute: 10}}
-                capped: {account: {tokens_per_day: 400}}
+                capped: {account: {tokens_per_day: 150}}
+                throttled: {account: {requests_per_minute: 1}}
               assign:
                 - {program: research, tier: capped}
             """
@@ -303,8 +314,8 @@ struct GatewayRestartTests {
         let first = try serve(store: store, mock: mock, dir: dir, name: "serve-1", processes: processes, limits: limits, replay: false)
         let started = Date()
         outcome.beforeKill = try (0..<6).map { _ in try send(first, minuteKey) }
-        // Each request reserves and uses up to ~100 tokens of the 400 a day.
-        for _ in 0..<8 {
+        // Each request reserves 100 tokens (max_tokens) of the 150 a day and uses fewer: until the day is used up.
+        for _ in 0..<30 {
             outcome.dailyBeforeKill.append(try send(first, dailyKey, maxTokens: 100))
             if outcome.dailyBeforeKill.last == 429 { break }
         }

@@ -137,6 +137,7 @@ extension Gateway {
             public var resumed: Bool
             public var replayedExchanges: Int
             public var resumeSeconds: Double
+            public var resumeCPUSeconds: Double
             public var verdictsRecovered: Int
             public var ingested: Int
 
@@ -144,6 +145,7 @@ extension Gateway {
                 case role, resumed, ingested
                 case replayedExchanges = "replayed_exchanges"
                 case resumeSeconds = "resume_seconds"
+                case resumeCPUSeconds = "resume_cpu_seconds"
                 case verdictsRecovered = "verdicts_recovered"
             }
         }
@@ -166,7 +168,7 @@ extension Gateway {
         let ingested = await enforcer.ingested
         return Health(status: storeHealth.ok ? "ok" : "store_unavailable", store: storeHealth,
                       detection: .init(role: "leader", resumed: resume.done, replayedExchanges: resume.exchanges,
-                                       resumeSeconds: resume.seconds, verdictsRecovered: resume.verdictsRecovered, ingested: ingested))
+                                       resumeSeconds: resume.seconds, resumeCPUSeconds: resume.cpuSeconds, verdictsRecovered: resume.verdictsRecovered, ingested: ingested))
     }
 
     /// Appends to the audit trail off the event loop.

@@ -30,7 +30,7 @@ public final class DurableLimiter: UsageLimiter {
     }
 
     private let state = Mutex(State())
-    let subjects: SubjectTable
+    public let subjects: SubjectTable
     let store: MoatStore
 
     public init(store: MoatStore, subjects: SubjectTable) {

@@ -110,9 +110,11 @@ public final class Gateway: Sendable {
         guard let durable = durableLimits else { return }
         let (count, takenAt) = try durable.restore()
         // In replay mode exchanges carry event times, not the wall clock the limiter counts in.
-        guard let takenAt, config.replay == nil else { return }
+        guard config.replay == nil else { return }
+        // Never saved (a first run killed within `limits_save_ms`): everything since the previous UTC day began.
+        let since = takenAt ?? ((Date().timeIntervalSince1970 / 86_400).rounded(.down) - 1) * 86_400
         var charged = 0
-        for line in try store.exchangeLines(endedSinceMilliseconds: Int64((takenAt * 1000).rounded(.down))) {
+        for line in try store.exchangeLines(endedSinceMilliseconds: Int64((since * 1000).rounded(.down))) {
             var line = line
             guard let e = line.withUTF8({ try? Exchange.decode(line: $0, file: "log", lineNumber: 0, fields: .withoutText) }) else { continue }
             durable.charge(limitSubjects(account: e.accountID, org: e.orgID, key: e.apiKeyID, clientCountry: e.client.country), inputTokens: e.inputTokens,
