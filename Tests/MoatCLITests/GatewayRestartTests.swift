@@ -187,7 +187,7 @@ struct GatewayRestartTests {
 
         func replay(_ serve: (Spawned, proxy: Int, admin: Int), _ extra: [String], out: URL? = nil) throws {
             let r = try run(["replay", exchanges, "--gateway", "http://127.0.0.1:\(serve.proxy)", "--admin", "http://127.0.0.1:\(serve.admin)",
-                             "--admin-token", adminToken, "--concurrency", "16"] + extra + (out.map { ["--out", $0.path] } ?? []))
+                             "--admin-token", adminToken, "--concurrency", "1"] + extra + (out.map { ["--out", $0.path] } ?? []))
             notes.append(r.stdout.split(separator: "\n").first.map(String.init) ?? "")
         }
 
