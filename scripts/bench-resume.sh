@@ -23,7 +23,7 @@ for _ in $(seq 600); do
   sleep 0.5
 done
 echo "== moat serve: detection resumed"
-echo "$h" | python3 -c 'import json,sys; d=json.load(sys.stdin)["detection"]; print(f"replayed {d[\"replayed_exchanges\"]} exchanges: {d[\"resume_seconds\"]:.1f} s wall, {d[\"resume_cpu_seconds\"]:.1f} s CPU ({d[\"replayed_exchanges\"]/max(d[\"resume_cpu_seconds\"],1e-9):.0f} exchanges per CPU second)")'
+echo "$h" | python3 -c 'import json,sys; d=json.load(sys.stdin)["detection"]; r=d["replayed_exchanges"]; w=d["resume_seconds"]; c=d["resume_cpu_seconds"]; print("replayed %d exchanges: %.1f s wall, %.1f s CPU (%.0f exchanges per CPU second)" % (r, w, c, r / max(c, 1e-9)))'
 kill $serve_pid; wait $serve_pid 2>/dev/null || true
 echo "== anchor: moat detect on the same exchanges"
 head -n "$n" "$exchanges" > "$dir/head.jsonl"
