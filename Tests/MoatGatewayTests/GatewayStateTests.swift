@@ -89,27 +89,25 @@ struct GatewayStateTests {
     @Test func aRestartChargesExchangesLoggedAfterTheLastSave() async throws {
         let store = try MoatStore.temporary()
         let now = Date().timeIntervalSince1970
-        // The last save, 3 s ago: 4 of 10 requests used.
-        try store.saveLimitBuckets([LimitBucketRow(scope: "account", subject: "acct-1", dimension: 0, level: 6, at: now - 3)], takenAt: now - 3)
-        // After it, before the crash: 5 more exchanges were served and logged.
+        let today = (now / 86_400).rounded(.down)
+        // The last save, 3 s ago: 400 of the day's 1,000 tokens used (a daily cap does not refill, so the test
+        // does not depend on how long the gateway takes to start).
+        try store.saveLimitBuckets([LimitBucketRow(scope: "account", subject: "acct-1", dimension: 3, level: 400, at: today)], takenAt: now - 3)
+        // After it, before the crash: 5 more exchanges of 110 tokens each were served and logged.
         try store.appendExchanges((0..<5).map { i in
-            Exchange(id: "ex-\(i)", ts: Timestamp(seconds: now - 2.5 + 0.1 * Double(i)), accountID: "acct-1", model: "m",
-                     inputTokens: 10, outputTokens: 10, apiKeyID: "key-x")
+            Exchange(id: "ex-\(i)", ts: Timestamp(seconds: max(today * 86_400, now - 2.5 + 0.1 * Double(i))), accountID: "acct-1", model: "m",
+                     inputTokens: 60, outputTokens: 50, apiKeyID: "key-x")
         })
         try await GatewayHarness.with(store: store, configure: { c in
-            c.limits.tiers["standard"] = .init(account: .init(requestsPerMinute: 10))
+            c.limits.tiers["standard"] = .init(account: .init(tokensPerDay: 1_000))
         }) { h in
-            var statuses: [Int] = []
-            for _ in 0..<6 { statuses.append(try await h.send("/v1/messages", GatewayHarness.anthropicBody).status) }
-            // 6 left at the save, minus 5 logged after it, plus what the seconds since refilled (one per 6 s).
-            // The saved buckets alone would serve all 6 requests; a fresh budget too.
-            let served = statuses.filter { $0 == 200 }.count
-            #expect(served >= 1 && served <= 3, "\(statuses)")
-            #expect(statuses.suffix(3) == [429, 429, 429], "\(statuses)")
+            // 950 used: a request reserving its 64 output tokens does not fit. The saved bucket alone (400) would
+            // admit several; a fresh budget more.
+            let reply = try await h.send("/v1/messages", GatewayHarness.anthropicBody)
+            #expect(reply.status == 429)
+            #expect(reply.headers["anthropic-ratelimit-tokens-remaining"] == "50", "\(reply.headers)")
         }
     }
-
-    // MARK: - Operations
 
     @Test func healthReportsStoreAndDetection() async throws {
         try await GatewayAdminTests.withAdmin { _, admin in
