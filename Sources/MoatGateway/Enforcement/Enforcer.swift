@@ -288,9 +288,13 @@ public actor Enforcer {
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
-    /// Records an operator's review decision in the store.
+    /// Records operators' review decisions in the store.
     func persist(account: String) {
-        dirty.insert(account)
+        persist(accounts: [account])
+    }
+
+    func persist(accounts: [String]) {
+        dirty.formUnion(accounts)
         writeAudit()
     }
 }
