@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "MoatEvaluateTests", dependencies: ["MoatEvaluate"]),
         .testTarget(name: "MoatReportTests", dependencies: ["MoatReport"]),
         .testTarget(name: "MoatProvenanceTests", dependencies: ["MoatProvenance"]),
-        .testTarget(name: "MoatStoreTests", dependencies: ["MoatStore"]),
+        .testTarget(name: "MoatStoreTests", dependencies: ["MoatStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "MoatGatewayTests",
             dependencies: [

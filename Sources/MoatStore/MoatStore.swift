@@ -45,11 +45,43 @@ public final class MoatStore: Sendable {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
-            try Schema.migrator.migrate(pool)
+            try Self.migrate(pool, path: path)
             checkpointer = try Checkpointer(path: path, writer: pool)
         } catch let error as DatabaseError {
             throw MoatStoreError("cannot open the store \(path): \(error.message ?? error.description)")
         }
+    }
+
+    /// Brings the schema up to date under an exclusive lock on `PATH-migrate.lock` (two gateways starting
+    /// together on one store migrate one after the other), after refusing a store that a newer Moat
+    /// migrated: its schema has migrations this version does not know.
+    static func migrate(_ pool: DatabasePool, path: String) throws {
+        let migrator = Schema.migrator
+        let lockPath = path + "-migrate.lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw MoatStoreError("cannot open \(lockPath) to migrate the store: \(String(cString: strerror(errno)))") }
+        defer { sysClose(fd) }
+        guard flock(fd, LOCK_EX) == 0 else { throw MoatStoreError("cannot lock \(lockPath) to migrate the store") }
+        defer { flock(fd, LOCK_UN) }
+        let unknown = try pool.read { db in try migrator.appliedIdentifiers(db).subtracting(migrator.migrations) }
+        guard unknown.isEmpty else {
+            throw MoatStoreError("the store \(path) has a newer schema than this moat knows (migrations \(unknown.sorted().joined(separator: ", "))): "
+                                 + "upgrade moat, or use a store this version wrote")
+        }
+        try migrator.migrate(pool)
+    }
+
+    /// The schema migrations applied to the store, in order.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Schema.migrator.appliedMigrations(db) }
+    }
+
+    /// The migrations this version of Moat knows, in order.
+    public static var knownMigrations: [String] { Schema.migrator.migrations }
+
+    /// Checks that the store answers (a trivial read): the health check's store connectivity.
+    public func ping() throws {
+        _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     /// Flushes the store's file and its WAL to disk: every transaction committed before the call is then

@@ -80,6 +80,7 @@ enum Schema {
                 """)
         }
         registerCampaignChoices(&m)
+        registerState(&m)
         return m
     }
 }

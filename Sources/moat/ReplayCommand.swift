@@ -44,6 +44,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many exchanges.")
     var limit: Int?
 
+    @Option(help: "Skip this many exchanges first (resume a replay that stopped after --limit).")
+    var skip = 0
+
     func run() async throws {
         let campaignOf = try labels.map { path throws(ContractError) in
             Dictionary(try readLabels(path: path).map { ($0.accountID, $0.campaign) }, uniquingKeysWith: { a, _ in a })
@@ -58,7 +61,12 @@ struct ReplayCommand: AsyncParsableCommand {
         var sent = 0
         try await withThrowingTaskGroup(of: (String, Int).self) { group in
             var inFlight = 0
+            var skipped = 0
             while let e = try reader.next() {
+                if skipped < skip {
+                    skipped += 1
+                    continue
+                }
                 if let limit, sent >= limit { break }
                 if inFlight >= concurrency, let (account, status) = try await group.next() {
                     inFlight -= 1

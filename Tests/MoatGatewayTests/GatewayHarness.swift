@@ -26,7 +26,7 @@ struct GatewayHarness {
 
     /// Runs `body` with a live gateway. `configure` edits the configuration before it is frozen.
     static func with(account: String = "acct-1", org: String? = nil, accounts: [Account] = [],
-                     upstreamDown: Bool = false, fingerprintKey: FingerprintMasterKey? = nil,
+                     upstreamDown: Bool = false, fingerprintKey: FingerprintMasterKey? = nil, store existing: MoatStore? = nil,
                      configure: (inout GatewayConfig) -> Void = { _ in },
                      _ body: @escaping @Sendable (GatewayHarness) async throws -> Void) async throws {
         var base = GatewayConfig()
@@ -44,7 +44,7 @@ struct GatewayHarness {
             let upstream = "http://127.0.0.1:\(upstreamDown ? 1 : mockPort)"
             config.upstreams.openai = .init(url: upstream)
             config.upstreams.anthropic = .init(url: upstream)
-            let store = try MoatStore.temporary()
+            let store = try existing ?? MoatStore.temporary()
             _ = try store.importAccounts(accounts)
             let key = try store.createKey(account: account, org: org)
             let gateway = try Gateway(config: config, store: store, logger: logger, fingerprintMasterKey: fingerprintKey)

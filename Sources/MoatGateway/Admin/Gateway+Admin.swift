@@ -14,7 +14,13 @@ extension Gateway {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
         }
-        router.get("/health") { _, _ in "ok" }
+        // Store connectivity and detection's state: 503 when the store does not answer.
+        router.get("/health") { _, _ in
+            let health = await self.health()
+            var response = try self.json(health)
+            if health.status != "ok" { response.status = .serviceUnavailable }
+            return response
+        }
         let admin = router.group("/admin").add(middleware: AdminAuth(token: config.admin.resolvedToken()))
         admin.get("/accounts") { _, _ in try self.json(self.accountsView()) }
         admin.get("/accounts/{id}") { _, context in
@@ -30,7 +36,16 @@ extension Gateway {
                 action: self.actions.action(account: id, org: org, key: "").rawValue, verdict: entry))
         }
         admin.get("/verdicts") { _, _ in try self.json(await self.enforcer.report().accounts) }
-        admin.get("/campaigns") { _, _ in try self.json(await self.enforcer.report().campaigns) }
+        admin.get("/campaigns") { _, _ in
+            // While detection resumes from the log on start, the campaigns it had saved.
+            if await !self.enforcer.resume.done {
+                let store = self.store
+                let bodies = try await offLoop { try store.campaignBodies() }
+                let campaigns = try bodies.map { try JSONDecoder().decode(Report.Campaign.self, from: Data($0.json.utf8)) }
+                return try self.json(campaigns)
+            }
+            return try self.json(await self.enforcer.report().campaigns)
+        }
         admin.get("/report") { _, _ in try self.json(await self.enforcer.report()) }
         admin.get("/review") { _, _ in try self.json(self.actions.entries().filter { $0.value.pendingReview }) }
         admin.post("/review/{account}/{decision}") { _, context in
@@ -42,6 +57,7 @@ extension Gateway {
             }
             try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "review-\(decision)",
                                             subject: "account:" + account, reasons: entry.reasons))
+            await self.enforcer.persist(account: account)
             return try self.json(entry)
         }
         admin.get("/audit") { request, _ in
@@ -146,6 +162,57 @@ extension Gateway {
         }
         addDashboard(to: router)
         return router
+    }
+
+    /// What `GET /health` on the admin listener reports.
+    public struct Health: Codable, Sendable {
+        public struct Store: Codable, Sendable {
+            public var kind: String
+            public var ok: Bool
+            public var error: String?
+            public var schema: [String]?
+        }
+
+        public struct Detection: Codable, Sendable {
+            /// `leader`: this gateway runs detection on the whole log (an SQLite store has one gateway, which
+            /// leads; replicas on a shared store elect one).
+            public var role: String
+            /// Detection has replayed the log since the start and follows live traffic.
+            public var resumed: Bool
+            public var replayedExchanges: Int
+            public var resumeSeconds: Double
+            public var resumeCPUSeconds: Double
+            public var verdictsRecovered: Int
+            public var ingested: Int
+
+            enum CodingKeys: String, CodingKey {
+                case role, resumed, ingested
+                case replayedExchanges = "replayed_exchanges"
+                case resumeSeconds = "resume_seconds"
+                case resumeCPUSeconds = "resume_cpu_seconds"
+                case verdictsRecovered = "verdicts_recovered"
+            }
+        }
+
+        public var status: String
+        public var store: Store
+        public var detection: Detection
+    }
+
+    public func health() async -> Health {
+        let store = self.store
+        var storeHealth = Health.Store(kind: "sqlite", ok: true)
+        do {
+            storeHealth.schema = try await offLoop { try store.ping(); return try store.appliedMigrations() }
+        } catch {
+            storeHealth.ok = false
+            storeHealth.error = "\(error)"
+        }
+        let resume = await enforcer.resume
+        let ingested = await enforcer.ingested
+        return Health(status: storeHealth.ok ? "ok" : "store_unavailable", store: storeHealth,
+                      detection: .init(role: "leader", resumed: resume.done, replayedExchanges: resume.exchanges,
+                                       resumeSeconds: resume.seconds, resumeCPUSeconds: resume.cpuSeconds, verdictsRecovered: resume.verdictsRecovered, ingested: ingested))
     }
 
     /// Appends to the audit trail off the event loop.

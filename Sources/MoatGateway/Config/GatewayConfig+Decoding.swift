@@ -31,8 +31,11 @@ extension GatewayConfig {
         limits = try c.decodeIfPresent(LimitsConfig.self, forKey: .limits) ?? limits
         policy = try c.decodeIfPresent(PolicyConfig.self, forKey: .policy) ?? policy
         fingerprint = try c.decodeIfPresent(FingerprintConfig.self, forKey: .fingerprint) ?? fingerprint
+        regions = try c.decodeIfPresent(RegionsConfig.self, forKey: .regions) ?? regions
         detectionReorderSeconds = try c.decodeIfPresent(Double.self, forKey: .detectionReorderSeconds) ?? detectionReorderSeconds
         accountsRefreshSeconds = try c.decodeIfPresent(Double.self, forKey: .accountsRefreshSeconds) ?? accountsRefreshSeconds
+        detectionResumeDays = try c.decodeIfPresent(Double.self, forKey: .detectionResumeDays)
+        limitsSaveMs = try c.decodeIfPresent(Int.self, forKey: .limitsSaveMs) ?? limitsSaveMs
         asnHeader = try c.decodeIfPresent(String.self, forKey: .asnHeader)
         asnOrgHeader = try c.decodeIfPresent(String.self, forKey: .asnOrgHeader)
         countryHeader = try c.decodeIfPresent(String.self, forKey: .countryHeader)

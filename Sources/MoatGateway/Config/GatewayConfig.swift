@@ -34,10 +34,17 @@ public struct GatewayConfig: Codable, Sendable {
     public var policy = PolicyConfig()
     /// The `fingerprint` countermeasure's master key (from the environment only).
     public var fingerprint = FingerprintConfig()
+    /// Regional access controls: deny or limit by billing country and client-address country.
+    public var regions = RegionsConfig()
     /// The exchange log's journal: durability and backpressure.
     public var log = LogConfig()
     /// How long live exchanges may arrive out of order before the engine processes them.
     public var detectionReorderSeconds = 5.0
+    /// On start, detection replays the exchange log to resume where it stopped: the whole log (unset), or only
+    /// its last `detection_resume_days` of event time (a faster start that forgets older evidence).
+    public var detectionResumeDays: Double?
+    /// How often changed usage-limit buckets are saved to the store (they survive restarts).
+    public var limitsSaveMs = 200
     /// How often the store is checked for accounts imported (and keys revoked) while the gateway runs.
     public var accountsRefreshSeconds = 5.0
     /// Headers the edge sets with the client address's AS number, AS organisation and country (enrichment
@@ -152,7 +159,7 @@ public struct GatewayConfig: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case listen, admin, store, upstreams, limits, policy, log, replay, fingerprint
+        case listen, admin, store, upstreams, limits, policy, log, replay, fingerprint, regions
         case trustedProxies = "trusted_proxies"
         case tlsFingerprintHeader = "tls_fingerprint_header"
         case maxBodyBytes = "max_body_bytes"
@@ -162,6 +169,8 @@ public struct GatewayConfig: Codable, Sendable {
         case forwardHeaders = "forward_headers"
         case detectionReorderSeconds = "detection_reorder_seconds"
         case accountsRefreshSeconds = "accounts_refresh_seconds"
+        case detectionResumeDays = "detection_resume_days"
+        case limitsSaveMs = "limits_save_ms"
         case asnHeader = "asn_header"
         case asnOrgHeader = "asn_org_header"
         case countryHeader = "country_header"
@@ -241,6 +250,8 @@ extension GatewayConfig {
             guard replay.maxFutureSeconds >= 0 else { throw fail("replay.max_future_seconds", "must not be negative") }
         }
         guard accountsRefreshSeconds > 0 else { throw fail("accounts_refresh_seconds", "must be positive") }
+        guard limitsSaveMs > 0 else { throw fail("limits_save_ms", "must be positive") }
+        if let d = detectionResumeDays, !(d > 0) { throw fail("detection_resume_days", "must be positive") }
         for (name, upstream) in [("openai", upstreams.openai), ("anthropic", upstreams.anthropic)] {
             guard let upstream else { continue }
             guard UpstreamEndpoint.Address(url: upstream.url) != nil else {
@@ -257,5 +268,11 @@ extension GatewayConfig {
             throw fail("limits.assign[\(i)].tier", "no tier named '\(rule.tier)'")
         }
         if let t = policy.throttleTier, limits.tiers[t] == nil { throw fail("policy.throttle_tier", "no tier named '\(t)'") }
+        try regions.validate(tiers: Set(limits.tiers.keys), fail: fail)
+        if !regions.denyClientCountries.isEmpty || !regions.limitClientCountries.isEmpty {
+            guard countryHeader != nil else {
+                throw fail("regions", "client-address countries need `country_header` (set by your edge, believed only from `trusted_proxies`)")
+            }
+        }
     }
 }

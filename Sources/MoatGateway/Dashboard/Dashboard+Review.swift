@@ -56,6 +56,7 @@ extension Dashboard {
                            reasons: ["campaign \(id)"] + e.reasons)
             }
             try await self.blocking { for e in entries { try store.appendAudit(e) } }
+            await self.gateway.enforcer.persist(accounts: decided.map(\.0))
             return Self.back(form, "/ui/review", notice: approve ? "approved" : "dismissed")
         }
         action(router, "/ui/review/{account}/{decision}") { request, context, _, form in
@@ -65,6 +66,7 @@ extension Dashboard {
                 throw HTTPError(.notFound, message: "No verdict waits for review for \(account).")
             }
             try await self.audit("review-\(approve ? "approve" : "dismiss")", subject: "account:" + account, reasons: entry.reasons)
+            await self.gateway.enforcer.persist(account: account)
             return Self.back(form, "/ui/review", notice: approve ? "approved" : "dismissed")
         }
     }

@@ -26,8 +26,31 @@ public actor Enforcer {
     public private(set) var ingested = 0
     /// Exchanges read from the journal (the live feed), as opposed to handed to `ingest` directly.
     public private(set) var ingestedFromJournal: Int64 = 0
-    /// Audit entries of the current batch, written together.
+    /// Audit entries of the current batch, written together with the verdicts they explain.
     private var pendingAudit: [AuditEntry] = []
+    /// Accounts whose enforcement changed since the last write to the store.
+    private var dirty: Set<String> = []
+    /// Campaigns changed since they were last saved, and when that was.
+    private var campaignsDirty = false
+    private var campaignsSavedAt = ContinuousClock.now
+    private var ingestedAtCampaignSave = 0
+    /// While the engine resumes from the log: verdict changes are collected here (the last per account, with
+    /// the org of the exchange that caused it), not enforced; what the store did not have yet is applied after.
+    private var resuming = false
+    private var replayed: [String: (VerdictChange, String?)] = [:]
+    /// How the engine resumed on start: exchanges replayed from the log, seconds it took.
+    public private(set) var resume = ResumeStatus()
+
+    public struct ResumeStatus: Sendable, Codable, Equatable {
+        public var done = false
+        public var exchanges = 0
+        public var seconds = 0.0
+        /// CPU time the resume took on detection's thread (which runs at a lower priority than requests,
+        /// so on a busy machine `seconds` is mostly waiting).
+        public var cpuSeconds = 0.0
+        /// Verdicts found in the log that the store did not have (detection was behind at the stop).
+        public var verdictsRecovered = 0
+    }
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executorLoop.executor.asUnownedSerialExecutor() }
 
@@ -86,12 +109,16 @@ public actor Enforcer {
                 continue
             }
             writeAudit()
+            saveCampaignsIfDue()
             detected += Int64(n)
             ingestedFromJournal = detected
             journal.setCursor("detect", reader.position)
             metrics?.detected(n, lag: max(0, journal.appended - detected))
             if n == 0 {
-                if journal.isClosed, reader.position >= journal.end { return }
+                if journal.isClosed, reader.position >= journal.end {
+                    saveCampaignsIfDue(force: true)
+                    return
+                }
                 await journal.appended(after: reader.position)
                 // Gather a few milliseconds of exchanges per wake-up rather than waking for each one.
                 if !journal.isClosed { try? await Task.sleep(for: .milliseconds(5)) }
@@ -117,6 +144,10 @@ public actor Enforcer {
     public func explain(accountID: String) -> [String] { engine.explain(accountID: accountID) }
 
     private func apply(_ changes: [VerdictChange], org: String?) {
+        if resuming {
+            for change in changes { replayed[change.accountID] = (change, org) }
+            return
+        }
         // Campaign confidence decides the review queue; described once per campaign per batch.
         var confidence: [String: Double] = [:]
         var released: Set<String> = []
@@ -137,10 +168,13 @@ public actor Enforcer {
             table.set(change.accountID, ActionTable.Entry(
                 action: action, verdict: change.verdict.rawValue, campaign: change.campaignID, score: change.score,
                 since: Date(timeIntervalSince1970: change.at.seconds), reasons: reasons, pendingReview: review))
+            dirty.insert(change.accountID)
+            if change.verdict == .campaign || change.campaignID != nil { campaignsDirty = true }
             if policy.reviewBelowConfidence > 0, let id = change.campaignID, let c = campaignConfidence,
                c >= policy.reviewBelowConfidence, released.insert(id).inserted {
                 // The campaign is now confident enough: members queued while it was weaker are enforced too.
                 for account in table.releaseQueued(campaign: id) {
+                    dirty.insert(account)
                     audit(account, action: action.rawValue,
                           ["campaign \(id) reached confidence \(c) (review threshold \(policy.reviewBelowConfidence)): queued verdict enforced"])
                 }
@@ -168,14 +202,138 @@ public actor Enforcer {
         pendingAudit.append(AuditEntry(at: Date(), actor: "detection", action: action, subject: "account:" + account, reasons: reasons))
     }
 
-    /// Writes the batch's audit entries in one transaction (on this actor's own thread).
+    /// Writes the batch's changed verdicts and audit entries to the store in one transaction (on this actor's
+    /// own thread). What cannot be written is kept and tried again with the next batch.
     private func writeAudit() {
-        guard !pendingAudit.isEmpty else { return }
+        guard !pendingAudit.isEmpty || !dirty.isEmpty else { return }
+        let verdicts = dirty.sorted().compactMap { account in table.entry(account).map { StoredVerdict(account: account, $0) } }
         do {
-            try store.appendAudit(pendingAudit)
+            try store.saveEnforcement(verdicts: verdicts, audit: pendingAudit)
+            pendingAudit.removeAll(keepingCapacity: true)
+            dirty.removeAll(keepingCapacity: true)
         } catch {
-            logger.error("cannot write the audit trail", metadata: ["entries": "\(pendingAudit.count)", "error": "\(error)"])
+            logger.error("cannot write verdicts and the audit trail to the store; retrying with the next batch",
+                         metadata: ["verdicts": "\(verdicts.count)", "entries": "\(pendingAudit.count)", "error": "\(error)"])
+            if pendingAudit.count > 100_000 { pendingAudit.removeFirst(pendingAudit.count - 100_000) }
         }
-        pendingAudit.removeAll(keepingCapacity: true)
+    }
+
+    /// Saves the campaigns with their evidence: at most once a second while verdicts change, every 30 s while
+    /// exchanges arrive, and at once when `force`.
+    private func saveCampaignsIfDue(force: Bool = false) {
+        let now = ContinuousClock.now
+        let due = force ? (campaignsDirty || ingested != ingestedAtCampaignSave)
+            : campaignsDirty ? now - campaignsSavedAt >= .seconds(1)
+            : ingested != ingestedAtCampaignSave && now - campaignsSavedAt >= .seconds(30)
+        guard due else { return }
+        let campaigns = engine.report().campaigns
+        guard !campaigns.isEmpty || campaignsDirty else {
+            ingestedAtCampaignSave = ingested
+            return
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do {
+            let bodies = try campaigns.map { (id: $0.id, json: String(decoding: try encoder.encode($0), as: UTF8.self)) }
+            try store.saveCampaigns(bodies)
+            campaignsDirty = false
+            campaignsSavedAt = now
+            ingestedAtCampaignSave = ingested
+        } catch {
+            logger.error("cannot save campaigns to the store; retrying", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - Resuming on start
+
+    /// Brings the engine back to where it stopped: replays the exchange log (rows up to `lastRow`, the log
+    /// as it was when the gateway started, from `since` on if given) through it without acting, then
+    /// enforces the verdicts the store did not have yet (detection was behind when the gateway stopped).
+    /// Enforcement itself was restored from the store before the first request; this only catches up.
+    func resumeFromLog(through lastRow: Int64, since: Int64?) async {
+        let started = ContinuousClock.now
+        let cpuStarted = Self.threadCPUSeconds()
+        resuming = true
+        var after: Int64 = 0
+        var n = 0
+        while true {
+            let batch: (lines: [String], last: Int64)
+            do {
+                batch = try store.loggedExchanges(after: after, through: lastRow, since: since)
+            } catch {
+                logger.error("cannot read the exchange log to resume detection; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            if batch.lines.isEmpty { break }
+            after = batch.last
+            for var line in batch.lines {
+                line.withUTF8 { bytes in
+                    do {
+                        let e = try Exchange.decode(line: bytes, file: "log", lineNumber: 0)
+                        ingested += 1
+                        apply(engine.ingest(e), org: e.orgID)
+                    } catch {
+                        logger.error("unreadable exchange in the log", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+            n += batch.lines.count
+            resume.exchanges = n
+            // Let report and admin calls in between batches.
+            await Task.yield()
+        }
+        resuming = false
+        var recovered = 0
+        for (account, (change, org)) in replayed.sorted(by: { $0.key < $1.key }) {
+            let stored = table.entry(account)
+            if let stored, stored.verdict == change.verdict.rawValue, stored.campaign == change.campaignID { continue }
+            if stored == nil, change.verdict == .clear { continue }
+            apply([change], org: org)
+            recovered += 1
+        }
+        replayed = [:]
+        writeAudit()
+        campaignsDirty = true
+        saveCampaignsIfDue(force: true)
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        let cpu = Self.threadCPUSeconds() - cpuStarted
+        resume = ResumeStatus(done: true, exchanges: n, seconds: seconds, cpuSeconds: cpu, verdictsRecovered: recovered)
+        logger.notice("detection resumed from the exchange log",
+                      metadata: ["exchanges": "\(n)", "seconds": "\(String(format: "%.2f", seconds))",
+                                 "cpu_seconds": "\(String(format: "%.2f", cpu))", "verdicts_recovered": "\(recovered)"])
+    }
+
+    /// CPU time of the calling thread (this actor always runs on its own loop's thread).
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// Records operators' review decisions in the store.
+    func persist(account: String) {
+        persist(accounts: [account])
+    }
+
+    func persist(accounts: [String]) {
+        dirty.formUnion(accounts)
+        writeAudit()
+    }
+}
+
+extension StoredVerdict {
+    init(account: String, _ e: ActionTable.Entry) {
+        self.init(account: account, action: e.action.rawValue, verdict: e.verdict, campaign: e.campaign, score: e.score, since: e.since,
+                  reasons: e.reasons, pendingReview: e.pendingReview)
+    }
+}
+
+extension ActionTable.Entry {
+    init?(_ v: StoredVerdict) {
+        guard let action = GatewayAction(rawValue: v.action) else { return nil }
+        self.init(action: action, verdict: v.verdict, campaign: v.campaign, score: v.score, since: v.since, reasons: v.reasons,
+                  pendingReview: v.pendingReview)
     }
 }

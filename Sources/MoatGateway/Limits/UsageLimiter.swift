@@ -38,6 +38,7 @@ public final class LocalLimiter: UsageLimiter {
 public final class SubjectTable: Sendable {
     private struct State {
         var ids: [RateLimiter.Scope: [String: Int32]] = [.key: [:], .account: [:], .org: [:]]
+        var names: [(RateLimiter.Scope, String)] = []
         var next: Int32 = 0
     }
 
@@ -51,9 +52,15 @@ public final class SubjectTable: Sendable {
             let id = s.next
             s.next += 1
             s.ids[scope, default: [:]][name] = id
+            s.names.append((scope, name))
             return RateLimiter.SubjectID(id)
         }
     }
 
     public var count: Int { state.withLock { Int($0.next) } }
+
+    /// The scope and name of interned subjects.
+    public func names(_ ids: [RateLimiter.SubjectID]) -> [(RateLimiter.Scope, String)] {
+        state.withLock { s in ids.map { s.names[Int($0.raw)] } }
+    }
 }

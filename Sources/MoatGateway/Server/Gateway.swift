@@ -27,6 +27,8 @@ public final class Gateway: Sendable {
     public let actions: ActionTable
     public let enforcer: Enforcer
     public let limiter: any UsageLimiter
+    /// The limiter, when it saves its buckets in the store (the default).
+    public let durableLimits: DurableLimiter?
     public let log: ExchangeLog
     let keys: KeyCache
     /// The `fingerprint` countermeasure's campaign keys (derived from the master key in memory).
@@ -34,6 +36,7 @@ public final class Gateway: Sendable {
     let accounts: AccountDirectory
     let subjects = SubjectTable()
     let tiers: TierTable
+    let regions: RegionPolicy
     let trustedProxies: TrustedProxies
     /// By API: 0 OpenAI, 1 Anthropic.
     let endpoints: [UpstreamEndpoint?]
@@ -63,16 +66,29 @@ public final class Gateway: Sendable {
             throw ConfigError(description: "policy.\(name): `\(action.rawValue)` needs a fingerprint master key in the environment variable \(config.fingerprint.keyEnv) (fingerprint.key_env): e.g. `export \(config.fingerprint.keyEnv)=$(openssl rand -hex 32)`")
         }
         actions = ActionTable(overrides: try store.overrides(), campaignChoices: try store.campaignChoices())
+        // Enforcement first: what detection decided before a restart holds from the first request on.
+        let restored = try store.verdicts()
+        for v in restored { if let entry = ActionTable.Entry(v) { actions.set(v.account, entry) } }
         keys = KeyCache()
         let (known, mark) = try store.accounts(writtenAfter: 0)
         accounts = AccountDirectory(known, mark: mark)
         tiers = TierTable(limits: config.limits, throttleTier: config.policy.throttleTier)
+        regions = RegionPolicy(config: config.regions, tiers: tiers, metrics: metrics)
         trustedProxies = TrustedProxies(config: config.trustedProxies)
-        self.limiter = limiter ?? LocalLimiter()
+        if let limiter {
+            self.limiter = limiter
+            durableLimits = nil
+        } else {
+            let durable = DurableLimiter(store: store, subjects: subjects)
+            self.limiter = durable
+            durableLimits = durable
+        }
         endpoints = try [config.upstreams.openai, config.upstreams.anthropic].enumerated().map { i, upstream in
             try upstream.map { try UpstreamEndpoint(api: i == 0 ? .openAI : .anthropic, index: i, upstream: $0, forwardHeaders: config.forwardHeaders) }
         }
         log = try ExchangeLog(store: store, config: config.log, metrics: metrics, logger: logger)
+        // The log as it is now (a crash's journal included): detection replays it before following the journal.
+        let lastRow = try store.lastExchangeRow()
         var detect = detectionConfig ?? DetectionConfig()
         detect.reorderWindowSeconds = config.detectionReorderSeconds
         detectionLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -85,13 +101,62 @@ public final class Gateway: Sendable {
         if let id = fingerprintKeys.masterID {
             logger.info("fingerprint master key loaded", metadata: ["key_id": "\(id)", "from": "\(config.fingerprint.keyEnv)"])
         }
+        try restoreLimits()
         if config.replay != nil {
             logger.warning("replay mode: exchanges take their event time from the request header `\(config.replay!.eventTimeHeader)`; never expose this gateway to real clients")
+        }
+        if !restored.isEmpty {
+            logger.notice("enforcement restored from the store", metadata: ["verdicts": "\(restored.count)",
+                                                                             "blocked": "\(restored.filter { $0.action == "block" }.count)"])
         }
         log.start()
         let enforcer = self.enforcer, journal = log.journal
         let start = journal.end
-        detection.withLock { $0 = Task { await enforcer.follow(journal: journal, from: start) } }
+        let since = try config.detectionResumeDays.map { days -> Int64 in
+            let newest = try store.newestExchangeMilliseconds() ?? 0
+            return newest - Int64(days * 86_400_000)
+        }
+        detection.withLock {
+            $0 = Task {
+                await enforcer.resumeFromLog(through: lastRow, since: since)
+                await enforcer.follow(journal: journal, from: start)
+            }
+        }
+    }
+
+    /// Limits as they were: the saved buckets, plus the usage of every exchange logged after the save.
+    private func restoreLimits() throws {
+        guard let durable = durableLimits else { return }
+        let (count, takenAt) = try durable.restore()
+        // In replay mode exchanges carry event times, not the wall clock the limiter counts in.
+        guard config.replay == nil else { return }
+        // Never saved (a first run killed within `limits_save_ms`): everything since the previous UTC day began.
+        let since = takenAt ?? ((Date().timeIntervalSince1970 / 86_400).rounded(.down) - 1) * 86_400
+        var charged = 0
+        for line in try store.exchangeLines(endedSinceMilliseconds: Int64((since * 1000).rounded(.down))) {
+            var line = line
+            guard let e = line.withUTF8({ try? Exchange.decode(line: $0, file: "log", lineNumber: 0, fields: .withoutText) }) else { continue }
+            durable.charge(limitSubjects(account: e.accountID, org: e.orgID, key: e.apiKeyID, clientCountry: e.client.country), inputTokens: e.inputTokens,
+                           outputTokens: e.outputTokens, now: e.ts.seconds)
+            charged += 1
+        }
+        logger.notice("usage limits restored from the store", metadata: ["buckets": "\(count)", "exchanges_after_save": "\(charged)"])
+    }
+
+    /// The limited subjects of a request by `account` (of `org`, with `key`), with the limits of its tier now.
+    func limitSubjects(account: String, org: String?, key: String?, clientCountry: String?) -> RateLimiter.Subjects {
+        let identity = accounts.identity(account)
+        let org = org ?? identity?.orgID
+        let action = actions.action(account: account, org: org, key: key ?? "")
+        var regionTier: Int?
+        if case .allow(let t) = regions.decide(billing: identity?.country, client: clientCountry) { regionTier = t }
+        let tier = tiers.tiers[action == .throttle ? tiers.throttleIndex
+                                : regionTier ?? tiers.index(program: identity?.program, verification: identity?.verification)]
+        var out = RateLimiter.Subjects()
+        if let l = tier.key, let key { out.key = .init(subjects.id(.key, key), .key, key, l) }
+        if let l = tier.account { out.account = .init(subjects.id(.account, account), .account, account, l) }
+        if let l = tier.org, let org { out.org = .init(subjects.id(.org, org), .org, org, l) }
+        return out
     }
 
     // MARK: - Listeners
@@ -150,7 +215,7 @@ public final class Gateway: Sendable {
     /// to the store, live detection reads it to the end.
     public func run(shutdownGrace: Duration = .seconds(30)) async throws {
         var groupConfig = ServiceGroupConfiguration(
-            services: [.init(service: adminApplication()), .init(service: accountSyncService),
+            services: [.init(service: adminApplication()), .init(service: accountSyncService), .init(service: LimitSaveService(gateway: self)),
                        .init(service: ProxyService(app: proxyApplication(), gateway: self))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = shutdownGrace
@@ -198,6 +263,11 @@ public final class Gateway: Sendable {
         let log = self.log
         try? await offLoop { log.close() }
         await detection.withLock({ $0 })?.value
+        if let durable = durableLimits {
+            do { _ = try await offLoop { try durable.save() } } catch {
+                logger.error("cannot save usage limits to the store", metadata: ["error": "\(error)"])
+            }
+        }
         for context in loops.withLock({ Array($0.values) }) {
             context.eventLoop.execute {
                 context.stopSweeping()

@@ -183,7 +183,22 @@ final class ProxyExchange {
             return refuse(403, "access to this API has been suspended for account \(record.account) pending review; contact support",
                           outcome: "blocked")
         }
-        let tier = gateway.tiers.tiers[action == .throttle ? gateway.tiers.throttleIndex : entry.tier]
+        var regionTier: Int?
+        if !gateway.regions.isEmpty {
+            // The client address's country only from a trusted proxy (issue 9's trust boundary).
+            let clientCountry = gateway.regions.usesClientCountry && connection.peerTrusted
+                ? gateway.config.countryHeader.flatMap { head.headers.first(name: $0) } : nil
+            switch gateway.regions.decide(billing: entry.identity?.country, client: clientCountry) {
+            case .deny(let basis, let country):
+                gateway.regions.denied(account: record.account, basis: basis, country: country, store: gateway.store, now: arrivedWall)
+                return refuse(403, basis == .billing ? "access to this API is not available for accounts billed in \(country)"
+                                                     : "access to this API is not available from \(country)",
+                              outcome: "region_denied")
+            case .allow(let t):
+                regionTier = t
+            }
+        }
+        let tier = gateway.tiers.tiers[action == .throttle ? gateway.tiers.throttleIndex : regionTier ?? entry.tier]
         var subjects = RateLimiter.Subjects()
         if let l = tier.key { subjects.key = .init(entry.keySubject, .key, record.id, l) }
         if let l = tier.account { subjects.account = .init(entry.accountSubject, .account, record.account, l) }
