@@ -15,19 +15,7 @@ extension JSONScanner {
     /// After an array element: consumes `,` (returns true, more elements follow) or `]` (returns false).
     @inline(__always)
     package mutating func endElement() throws(JSONError) -> Bool {
-        skipWhitespace()
-        guard pos < count else { throw syntaxError() }
-        let c = base[pos]
-        if c == UInt8(ascii: ",") {
-            pos += 1
-            skipWhitespace()
-            return true
-        }
-        if c == UInt8(ascii: "]") {
-            pos += 1
-            return false
-        }
-        throw syntaxError(expected: "',' or ']'")
+        try endItem(closing: UInt8(ascii: "]"), expected: "',' or ']'")
     }
 
     /// True when the key (as read by `readKey`) is `name`; escaped keys are compared unescaped.

@@ -115,6 +115,12 @@ package struct JSONScanner {
     /// After a member's value: consumes `,` (returns true, more members follow) or `}` (returns false).
     @inline(__always)
     package mutating func endMember() throws(JSONError) -> Bool {
+        try endItem(closing: UInt8(ascii: "}"), expected: "',' or '}'")
+    }
+
+    /// After an object member or array element: consumes `,` (returns true) or `closing` (returns false).
+    @inline(__always)
+    mutating func endItem(closing: UInt8, expected: StaticString) throws(JSONError) -> Bool {
         skipWhitespace()
         guard pos < count else { throw syntaxError() }
         let c = base[pos]
@@ -123,11 +129,11 @@ package struct JSONScanner {
             skipWhitespace()
             return true
         }
-        if c == UInt8(ascii: "}") {
+        if c == closing {
             pos += 1
             return false
         }
-        throw syntaxError(expected: "',' or '}'")
+        throw syntaxError(expected: "\(expected)")
     }
 
     /// After the top-level value: only whitespace may follow.
