@@ -19,7 +19,7 @@ extension DetectionConfig {
         "campaignMergeHardThreshold": \.campaignMergeHardThreshold, "rarityFloorAccounts": \.rarityFloorAccounts,
         "signupBurstFactor": \.signupBurstFactor, "familySimilarity": \.familySimilarity, "burstLift": \.burstLift,
         "burstAlpha": \.burstAlpha, "burstBaselineTrim": \.burstBaselineTrim, "syncMinSpanHours": \.syncMinSpanHours, "syncJoinMinSpanHours": \.syncJoinMinSpanHours, "syncMinShare": \.syncMinShare,
-        "syncAlpha": \.syncAlpha, "syncNullInflation": \.syncNullInflation, "syncClusterOverlap": \.syncClusterOverlap, "familyMergeShare": \.familyMergeShare,
+        "syncAlpha": \.syncAlpha, "syncJoinAlpha": \.syncJoinAlpha, "syncNullInflation": \.syncNullInflation, "syncClusterOverlap": \.syncClusterOverlap, "familyMergeShare": \.familyMergeShare,
         "familyAttachShare": \.familyAttachShare, "familyExtractingShare": \.familyExtractingShare, "memoryGapHours": \.memoryGapHours,
         "campaignMeanScore": \.campaignMeanScore, "familyGroupMeanScore": \.familyGroupMeanScore,
         "familyGroupShare": \.familyGroupShare, "clusterMergeOverlap": \.clusterMergeOverlap, "suspiciousScore": \.suspiciousScore,
@@ -28,7 +28,7 @@ extension DetectionConfig {
     static var ints: [String: WritableKeyPath<DetectionConfig, Int>] { [
         "minHardKinds": \.minHardKinds, "signupBurstMinAccounts": \.signupBurstMinAccounts,
         "templateMinUses": \.templateMinUses, "shapeMinUses": \.shapeMinUses, "burstMinAccounts": \.burstMinAccounts,
-        "syncMinBursts": \.syncMinBursts, "syncClusterMinAccounts": \.syncClusterMinAccounts, "syncJoinMinBursts": \.syncJoinMinBursts, "burstSkipWindows": \.burstSkipWindows, "familyMinHolders": \.familyMinHolders, "minCampaignAccounts": \.minCampaignAccounts,
+        "syncMinBursts": \.syncMinBursts, "syncClusterMinAccounts": \.syncClusterMinAccounts, "syncJoinMinBursts": \.syncJoinMinBursts, "syncPartMinBursts": \.syncPartMinBursts, "burstSkipWindows": \.burstSkipWindows, "familyMinHolders": \.familyMinHolders, "minCampaignAccounts": \.minCampaignAccounts,
         "suspiciousMinExchanges": \.suspiciousMinExchanges, "networkOnlyMinValues": \.networkOnlyMinValues,
         "networkOnlyMinFamilyKinds": \.networkOnlyMinFamilyKinds, "floodValues": \.floodValues,
     ] }

@@ -126,11 +126,12 @@ public struct DetectionConfig: Sendable {
     public var burstBaselineTrim = 0.0
     /// An account is synchronized with a value after this many bursts spread over `syncMinSpanHours`, when
     /// at least `syncMinShare` of its windows with the value were bursts and a binomial test against the
-    /// value's burst rate (times `syncNullInflation`) gives less than `syncAlpha`.
-    public var syncMinBursts = 5
-    public var syncMinSpanHours = 12.0
+    /// value's burst rate (times `syncNullInflation`) gives less than `syncAlpha`. One account at 1e-2 may be
+    /// chance; the cluster (`syncClusterMinAccounts` on the same bursts) and the extraction gates are not.
+    public var syncMinBursts = 4
+    public var syncMinSpanHours = 6.0
     public var syncMinShare = 0.6
-    public var syncAlpha = 1e-3
+    public var syncAlpha = 1e-2
     public var syncNullInflation = 1.0
     /// Synchronized accounts count as coordination only once this many share one value's bursts: each alone
     /// may be chance at `syncAlpha`, several on the same bursts are not.
@@ -139,6 +140,12 @@ public struct DetectionConfig: Sendable {
     /// same tests otherwise): the schedule is already known.
     public var syncJoinMinBursts = 3
     public var syncJoinMinSpanHours = 3.0
+    /// ...and its binomial test is at this level: the cluster's existence is already established at
+    /// `syncAlpha`, what remains is whether this account keeps to its bursts.
+    public var syncJoinAlpha = 3e-2
+    /// A synchronized account's traffic with another value is coordinated too when it took part in this
+    /// many bursts of the value on which an established cluster formed.
+    public var syncPartMinBursts = 1
     /// A synchronized account joins the cluster of the value whose bursts hold this share of its own; two
     /// clusters (of any values) whose bursts overlap this much are one scheduler.
     public var syncClusterOverlap = 0.4

@@ -49,6 +49,9 @@ struct CoActivity {
     struct Cluster {
         var root: Int32
         var members: Int
+        /// Members that extracted when they joined (a few): the hubs others join through.
+        var anchors: [Int32] = []
+        static let maxAnchors = 8
         /// Members waiting for the cluster to reach its minimum size before they count as coordinated.
         var waiting: [Int32] = []
         var cells: Set<Int64>
@@ -200,6 +203,11 @@ struct CoActivity {
             }
             return Double(sum) / Double(n - drop)
         }
+    }
+
+    /// Whether a cluster of at least `syncClusterMinAccounts` accounts formed on the stream's bursts.
+    func established(_ key: UInt64, _ config: DetectionConfig) -> Bool {
+        streams[key]?.clusters.contains { $0.members >= config.syncClusterMinAccounts } ?? false
     }
 
     /// The windows after a window that form its after-baseline (the next one may still hold the same wave).

@@ -72,15 +72,16 @@ extension DetectionEngine {
             if rec.recentBursts.count > 32 { rec.recentBursts.removeFirst(rec.recentBursts.count - 32) }
             var newlySynchronized = false
             // Once a cluster is established on the value, an account that keeps to its schedule needs less.
-            let known = coactivity.streams[b.stream]?.clusters.contains { $0.members >= config.syncClusterMinAccounts } ?? false
+            let known = coactivity.established(b.stream, config)
             let minBursts = known ? config.syncJoinMinBursts : config.syncMinBursts
             let minSpan = known ? config.syncJoinMinSpanHours : config.syncMinSpanHours
+            let alpha = known ? config.syncJoinAlpha : config.syncAlpha
             if !rec.synchronized, Int(rec.burstCells) >= minBursts,
                Double(rec.lastBurstTs - rec.firstBurstTs) >= minSpan * Double(Timestamp.hour),
                Double(rec.burstCells) >= config.syncMinShare * Double(rec.activeCells) {
                 // The record began at a burst: that first burst is not evidence, so it is left out of the test.
                 let p = min(1, config.syncNullInflation * coactivity.burstRate(b.stream, now: b.cell))
-                if CoActivity.binomialTail(Int(rec.burstCells) - 1, n: Int(rec.activeCells) - 1, p: p) <= config.syncAlpha {
+                if CoActivity.binomialTail(Int(rec.burstCells) - 1, n: Int(rec.activeCells) - 1, p: p) <= alpha {
                     rec.synchronized = true
                     newlySynchronized = true
                 }
@@ -106,16 +107,21 @@ extension DetectionEngine {
         var joins: [(Int32, Int32)] = []
         var established: Int?
         if let (k, _) = best {
-            let root = st.clusters[k].root
             st.clusters[k].members += 1
-            // Below the minimum size, members wait; at it, they all join; past it, each joins at once.
+            // Below the minimum size, members wait; at it, they all join; past it, each joins at once. They join
+            // a member that extracts (the hub), so that one member that does not yet cannot hold up the others.
             if st.clusters[k].members < config.syncClusterMinAccounts {
                 st.clusters[k].waiting.append(a)
             } else {
-                for w in st.clusters[k].waiting { joins.append((w, root)) }
+                let everyone = [st.clusters[k].root] + st.clusters[k].anchors + st.clusters[k].waiting + [a]
+                let hub = everyone.first(where: eligible) ?? st.clusters[k].root
+                for x in everyone where x != hub && !joins.contains(where: { $0.0 == x }) { joins.append((x, hub)) }
                 st.clusters[k].waiting = []
-                joins.append((a, root))
                 if st.clusters[k].members == config.syncClusterMinAccounts { established = k }
+            }
+            for x in [a] + st.clusters[k].waiting where eligible(x) && st.clusters[k].anchors.count < CoActivity.Cluster.maxAnchors
+                && !st.clusters[k].anchors.contains(x) {
+                st.clusters[k].anchors.append(x)
             }
             st.clusters[k].cells.formUnion(mine)
             if st.clusters[k].cells.count > 4_096 { st.clusters[k].cells = Set(st.clusters[k].cells.sorted().suffix(2_048)) }
@@ -125,7 +131,7 @@ extension DetectionEngine {
             st.clusters[k].activeWindows += Int(record.activeCells)
             st.clusters[k].expected += expected
         } else {
-            st.clusters.append(CoActivity.Cluster(root: a, members: 1, cells: mine, firstBurst: record.firstBurstTs,
+            st.clusters.append(CoActivity.Cluster(root: a, members: 1, anchors: eligible(a) ? [a] : [], cells: mine, firstBurst: record.firstBurstTs,
                                                   lastBurst: record.lastBurstTs, burstWindows: Int(record.burstCells),
                                                   activeWindows: Int(record.activeCells), expected: expected))
         }
@@ -133,9 +139,41 @@ extension DetectionEngine {
         let what = describeValue(st.value)
         for (x, root) in joins where x != root {
             let reason = "bursts of the \(what) shared with \(profiles[Int(root)].id) and others"
-            join(x, root, ts: ts, &changes, merge: true, why: reason)
+            if !joinCampaign(x, root, ts: ts, &changes, why: reason) { join(x, root, ts: ts, &changes, merge: true, why: reason) }
         }
         if let k = established { mergeClusters(record.stream, k, ts: ts, &changes) }
+    }
+
+    /// A synchronized account that extracts a little (`familyLinkGate`, as for family ties) joins the campaign
+    /// its cluster already belongs to: the campaign is established, what is left is membership.
+    @discardableResult
+    mutating func joinCampaign(_ x: Int32, _ root: Int32, ts: Int64, _ changes: inout [VerdictChange], why reason: String) -> Bool {
+        let i = Int(x)
+        guard !eligible(x), profiles[i].score >= config.familyLinkGate, groups[find(root)]?.campaign != nil,
+              groups[find(x)]?.campaign == nil else { return false }
+        if profiles[i].joinReason == nil { profiles[i].joinReason = reason }
+        union(x, root, ts: ts, &changes)
+        return true
+    }
+
+    /// An account synchronized with an established cluster reached `familyLinkGate`: it joins the cluster's
+    /// campaign, if there is one.
+    mutating func joinSynchronizedCampaign(_ a: Int32, ts: Int64, _ changes: inout [VerdictChange]) {
+        for r in profiles[Int(a)].coRecords where r.synchronized {
+            guard let st = coactivity.streams[r.stream] else { continue }
+            let mine = Set(r.recentBursts)
+            for c in st.clusters where c.members >= config.syncClusterMinAccounts {
+                let overlap = Double(mine.intersection(c.cells).count) / Double(max(1, mine.count))
+                guard overlap >= config.syncClusterOverlap else { continue }
+                let reason = "bursts of the \(describeValue(st.value)) shared with \(profiles[Int(c.root)].id) and others"
+                if joinCampaign(a, hub(c), ts: ts, &changes, why: reason) { return }
+            }
+        }
+    }
+
+    /// The member of a cluster that others join: one that extracts, if any does.
+    func hub(_ c: CoActivity.Cluster) -> Int32 {
+        ([c.root] + c.anchors).first(where: eligible) ?? c.root
     }
 
     /// A cluster just reached its minimum size: clusters of other values whose bursts are the same windows are
@@ -148,11 +186,11 @@ extension DetectionEngine {
             for c in other.clusters where c.members >= config.syncClusterMinAccounts {
                 let shared = mine.cells.intersection(c.cells).count
                 guard Double(shared) >= config.clusterMergeOverlap * Double(max(1, min(mine.cells.count, c.cells.count))) else { continue }
-                matches.append((c.root, "the same \(shared) burst windows as the accounts synchronized with the \(describeValue(other.value))"))
+                matches.append((hub(c), "the same \(shared) burst windows as the accounts synchronized with the \(describeValue(other.value))"))
             }
         }
         for (root, reason) in matches.sorted(by: { $0.0 < $1.0 }) {
-            join(mine.root, root, ts: ts, &changes, merge: true, why: reason)
+            join(hub(mine), root, ts: ts, &changes, merge: true, why: reason)
         }
     }
 }

@@ -208,7 +208,11 @@ extension DetectionEngine {
         let old = profiles[i].score
         var new = profiles[i].components(config).score(config)
         // Traffic an account sends in step with others is scored on its own: cover traffic cannot dilute it.
-        for r in profiles[i].coRecords where r.synchronized {
+        // Once it is synchronized with one value, so is its traffic with any other value on whose bursts an
+        // established cluster formed and in which it took part (a campaign's system prompt beside its client).
+        let coordinated = profiles[i].coRecords.contains { $0.synchronized }
+        for r in profiles[i].coRecords
+        where r.synchronized || (coordinated && Int(r.burstCells) >= config.syncPartMinBursts && coactivity.established(r.stream, config)) {
             new = max(new, profiles[i].components(config, part: r.behaviour).score(config))
         }
         profiles[i].score = new
@@ -222,7 +226,10 @@ extension DetectionEngine {
             for p in partners { join(a, p, ts: ts, &changes) }
         }
         // Values registered while the account did not qualify may tie it to a campaign now.
-        if old < config.familyLinkGate, new >= config.familyLinkGate { reconcile(account: a, ts: ts, &changes) }
+        if old < config.familyLinkGate, new >= config.familyLinkGate {
+            reconcile(account: a, ts: ts, &changes)
+            if !candidate[i] { joinSynchronizedCampaign(a, ts: ts, &changes) }
+        }
         if groups[find(a)]?.campaign == nil { settle(find(a), ts: ts, &changes) }
         if verdict[i] == .clear, profiles[i].exchanges >= config.suspiciousMinExchanges, new >= config.suspiciousScore {
             verdict[i] = .suspicious
