@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "MoatSimulate", targets: ["MoatSimulate"]),
         .library(name: "MoatEvaluate", targets: ["MoatEvaluate"]),
         .library(name: "MoatStore", targets: ["MoatStore"]),
+        .library(name: "MoatStorePostgres", targets: ["MoatStorePostgres"]),
         .library(name: "MoatGateway", targets: ["MoatGateway"]),
         .library(name: "MoatReport", targets: ["MoatReport"]),
         .library(name: "MoatIntel", targets: ["MoatIntel"]),
@@ -32,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Pure Swift, no networking: contract types, the engine, the simulator, the scorer.
@@ -53,6 +55,18 @@ let package = Package(
                 "MoatCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The shared store of gateway replicas, in PostgreSQL: keys, accounts, verdicts, audit, leased limits.
+        // Its own module, so that the embedded (SQLite) parts do not carry a PostgreSQL client.
+        .target(
+            name: "MoatStorePostgres",
+            dependencies: [
+                "MoatCore", "MoatStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The inline gateway, on Hummingbird's server with its own NIO pipeline and upstream client.
@@ -101,11 +115,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Test support only (no production module depends on it): real PostgreSQL and nginx servers of a test's own.
+        .target(name: "MoatTestServers"),
         .executableTarget(
             name: "moat",
             dependencies: [
                 "MoatCore", "MoatDetect", "MoatSimulate", "MoatEvaluate", "MoatStore", "MoatGateway", "MoatReport",
-                "MoatIntel", "MoatTAXII", "MoatTesting", "MoatProvenance",
+                "MoatIntel", "MoatTAXII", "MoatTesting", "MoatProvenance", "MoatStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,7 +150,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "MoatCLITests", dependencies: ["MoatCore"]),
+        .testTarget(name: "MoatCLITests", dependencies: ["MoatCore", "MoatTestServers"]),
+        .testTarget(name: "MoatStorePostgresTests", dependencies: ["MoatStorePostgres", "MoatStore", "MoatCore", "MoatTestServers"]),
         .testTarget(name: "MoatIntelTests", dependencies: ["MoatIntel", "MoatCore", "MoatDetect"]),
         .testTarget(
             name: "MoatTAXIITests",

@@ -26,6 +26,7 @@
 #   SKIP_BUILD=1 (use the existing .build-bench binary) MOAT_BIN=PATH (use this moat binary)
 #   PROFILE=1 (perf record -g on moat during an extra wrk run; report in .build-bench/bench-gateway-profile.txt)
 #   STORE_DIR=DIR (moat's store; default the temp dir on disk) KEEP_TMP=1 (keep configs, logs and raw outputs)
+#   MOAT_STORE_URL=postgres://... (moat on a PostgreSQL store, as replicas run; see scripts/bench-gateway-pg.sh)
 # Moat's policy is set to allow so a verdict cannot change the measured path mid-run.
 # Needs: nginx and wrk (apt-get installed if missing, as root), python3 (pip installs uvloop if it can).
 set -euo pipefail
@@ -125,10 +126,12 @@ mock_pid=$!; pids+=("$mock_pid")
 # Moat: a store with one key.
 store_dir=${STORE_DIR:-$tmp}
 [ "$store_dir" = "$tmp" ] || store_dir=$(mktemp -d "$STORE_DIR/moat-bench-store.XXXXXX")
-store=$store_dir/moat.sqlite
+store=${MOAT_STORE_URL:-$store_dir/moat.sqlite}
 secret=$("$moat" keys create --account bench-account --store "$store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 sed -e "s|@PORT@|$moat_port|; s|@ADMIN_PORT@|$admin_port|; s|@STORE@|$store|; s|@UPSTREAM@|127.0.0.1:$mock_port|g" \
   "$bench/moat.yaml.in" >"$tmp/moat.yaml"
+# MOAT_STORE_URL=postgres://...: the store replicas share (scripts/bench-gateway-pg.sh); the replica's log in SQLite.
+[ -z "${MOAT_STORE_URL:-}" ] || echo "local_store: $store_dir/replica.sqlite" >>"$tmp/moat.yaml"
 NIO_SINGLETON_GROUP_LOOP_COUNT=$server_n "${server[@]}" "$moat" serve --config "$tmp/moat.yaml" --log-level warning \
   >"$tmp/moat.log" 2>&1 &
 moat_pid=$!; pids+=("$moat_pid")

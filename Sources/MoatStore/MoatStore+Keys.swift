@@ -28,6 +28,12 @@ public struct CreatedKey: Sendable {
     public var id: String
     public var secret: String
     public var record: APIKeyRecord
+
+    public init(id: String, secret: String, record: APIKeyRecord) {
+        self.id = id
+        self.secret = secret
+        self.record = record
+    }
 }
 
 extension MoatStore {

@@ -9,7 +9,7 @@ struct AccountsCommand: ParsableCommand {
         subcommands: [Import.self]
     )
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load an accounts file (contract section 2) into the store.",
             discussion: """
@@ -23,16 +23,17 @@ struct AccountsCommand: ParsableCommand {
 
         @OptionGroup var storeOptions: StoreOptions
 
-        func run() throws {
+        func run() async throws {
             let accounts: [Account]
             do {
                 accounts = try readAccounts(path: file)
             } catch {
                 throw ValidationFailure(message: error.description)
             }
-            let store = try storeOptions.open(create: true)
-            let n = try storeFailure { try store.importAccounts(accounts) }
-            print("imported \(Console.count(n)) account(s) into \(storeOptions.store)")
+            let (store, close) = try await storeOptions.openDirectory(create: true)
+            defer { close() }
+            let n = try await storeFailure { try await store.importAccounts(accounts) }
+            print("imported \(Console.count(n)) account(s) into \(storeOptions.displayName)")
         }
     }
 }

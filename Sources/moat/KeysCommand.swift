@@ -14,7 +14,7 @@ struct KeysCommand: ParsableCommand {
         subcommands: [Create.self, List.self, Revoke.self]
     )
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key and print its secret, once.")
 
         @Option(help: "The account the key bills to.")
@@ -35,9 +35,10 @@ struct KeysCommand: ParsableCommand {
             if account.isEmpty { throw ValidationError("--account must not be empty") }
         }
 
-        func run() throws {
-            let store = try storeOptions.open(create: true)
-            let created = try storeFailure { try store.createKey(account: account, org: org, name: name) }
+        func run() async throws {
+            let (store, close) = try await storeOptions.openDirectory(create: true)
+            defer { close() }
+            let created = try await storeFailure { try await store.createKey(account: account, org: org, name: name) }
             if json {
                 var j = JSONBuffer()
                 j.beginObject()
@@ -56,7 +57,7 @@ struct KeysCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List keys (never their secrets).")
 
         @Option(help: "Only the keys of this account.")
@@ -67,9 +68,10 @@ struct KeysCommand: ParsableCommand {
 
         @OptionGroup var storeOptions: StoreOptions
 
-        func run() throws {
-            let store = try storeOptions.open(create: false)
-            let keys = try storeFailure { try store.keys(account: account) }
+        func run() async throws {
+            let (store, close) = try await storeOptions.openDirectory(create: false)
+            defer { close() }
+            let keys = try await storeFailure { try await store.keys(account: account) }
             if json {
                 var j = JSONBuffer()
                 j.beginArray()
@@ -104,7 +106,7 @@ struct KeysCommand: ParsableCommand {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a key: requests with it get 401.")
 
         @Argument(help: "The key id (key_...).")
@@ -112,10 +114,11 @@ struct KeysCommand: ParsableCommand {
 
         @OptionGroup var storeOptions: StoreOptions
 
-        func run() throws {
-            let store = try storeOptions.open(create: false)
-            guard try storeFailure({ try store.revokeKey(id: id) }) else {
-                throw ValidationFailure(message: "no key \(id) in \(storeOptions.store)")
+        func run() async throws {
+            let (store, close) = try await storeOptions.openDirectory(create: false)
+            defer { close() }
+            guard try await storeFailure({ try await store.revokeKey(id: id) }) else {
+                throw ValidationFailure(message: "no key \(id) in \(storeOptions.displayName)")
             }
             print("revoked \(id)")
         }

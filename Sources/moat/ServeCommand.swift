@@ -4,6 +4,7 @@ import Logging
 import MoatGateway
 import MoatIntel
 import MoatStore
+import MoatStorePostgres
 import MoatTAXII
 
 struct ServeCommand: AsyncParsableCommand {
@@ -29,8 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Override the admin listener's port.")
     var adminPort: Int?
 
-    @Option(help: "Override the store path.")
+    @Option(help: "Override the store: an SQLite path, or postgres://user@host:port/db to share keys, accounts and limits with other replicas.")
     var store: String?
+
+    @Option(help: "With a PostgreSQL store: override this replica's own SQLite store (its exchange log).")
+    var localStore: String?
 
     @Flag(help: "Run request tasks on Swift's global thread pool instead of NIO's event loops.")
     var noEventLoopTasks = false
@@ -57,7 +61,22 @@ struct ServeCommand: AsyncParsableCommand {
         if let store { settings.store = store }
         var logger = Logger(label: "moat")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let db = try MoatStore(path: settings.store)
+        if let localStore { settings.localStore = localStore }
+        // A PostgreSQL store is shared by the replicas; each keeps its exchange log in an SQLite store of its own.
+        var replica: ReplicaStore?
+        var shared: PostgresStore?
+        if PostgresURL.isPostgres(settings.store) {
+            do {
+                let pg = try await PostgresStore.open(settings.store, logger: logger)
+                shared = pg
+                replica = try await ReplicaStore.load(directory: pg, limits: pg)
+            } catch {
+                shared?.close()
+                throw ValidationFailure(message: "\(error)")
+            }
+        }
+        defer { shared?.close() }
+        let db = try MoatStore(path: replica == nil ? settings.store : settings.localStore)
         var keys = KeyRing()
         if let intelConfig {
             do {
@@ -67,11 +86,11 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let peerIndicators = try IntelImport.load(from: db, nowMs: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
-        let gateway = try Gateway(config: settings, store: db, logger: logger, peerIndicators: peerIndicators, peerKeys: keys)
+        let gateway = try Gateway(config: settings, store: db, logger: logger, peerIndicators: peerIndicators, peerKeys: keys, replica: replica)
         if !peerIndicators.isEmpty { logger.notice("peers' indicators feed detection", metadata: ["indicators": "\(peerIndicators.count)"]) }
         logger.notice("moat serve", metadata: [
             "proxy": "\(settings.listen.host):\(settings.listen.port)", "admin": "\(settings.admin.host):\(settings.admin.port)",
-            "store": "\(settings.store)", "openai": "\(settings.upstreams.openai?.url ?? "-")",
+            "store": "\(PostgresURL.redacted(settings.store))", "openai": "\(settings.upstreams.openai?.url ?? "-")",
             "anthropic": "\(settings.upstreams.anthropic?.url ?? "-")",
         ])
         if settings.admin.resolvedToken() == nil {

@@ -26,8 +26,7 @@ extension Gateway {
         admin.get("/accounts/{id}") { _, context in
             let id = try context.parameters.require("id")
             let identity = self.accounts.identity(id)
-            let store = self.store
-            let keys = try await offLoop { try store.keys(account: id) }
+            let keys = try await self.directory.keys(account: id)
             let entry = self.actions.entry(id)
             guard identity != nil || !keys.isEmpty || entry != nil else { throw HTTPError(.notFound, message: "no account \(id)") }
             let org = identity?.orgID ?? keys.first?.org
@@ -141,21 +140,18 @@ extension Gateway {
         }
         admin.get("/keys") { request, _ in
             let account = request.uri.queryParameters.get("account").map { String($0) }
-            let store = self.store
-            return try self.json(try await offLoop { try store.keys(account: account) })
+            return try self.json(try await self.directory.keys(account: account))
         }
         admin.post("/keys") { request, context in
             let body = try await request.decode(as: KeyRequest.self, context: context)
-            let store = self.store
-            let created = try await offLoop { try store.createKey(account: body.account, org: body.org, name: body.name) }
+            let created = try await self.directory.createKey(account: body.account, org: body.org, name: body.name)
             try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "key-created",
                                                   subject: "key:" + created.id, reasons: ["account \(body.account)"]))
             return try self.json(["id": created.id, "secret": created.secret, "account": body.account])
         }
         admin.delete("/keys/{id}") { _, context in
             let id = try context.parameters.require("id")
-            let store = self.store
-            guard try await offLoop({ try store.revokeKey(id: id) }) else { throw HTTPError(.notFound, message: "no key \(id)") }
+            guard try await self.directory.revokeKey(id: id) else { throw HTTPError(.notFound, message: "no key \(id)") }
             self.keys.invalidate()
             try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "key-revoked", subject: "key:" + id, reasons: []))
             return Response(status: .noContent)
@@ -201,9 +197,15 @@ extension Gateway {
 
     public func health() async -> Health {
         let store = self.store
-        var storeHealth = Health.Store(kind: "sqlite", ok: true)
+        var storeHealth = Health.Store(kind: directory.kind, ok: true)
         do {
-            storeHealth.schema = try await offLoop { try store.ping(); return try store.appliedMigrations() }
+            if let shared = replica?.directory {
+                storeHealth.schema = try await shared.ping()
+                // The replica's own SQLite store (its exchange log) must answer too.
+                try await offLoop { try store.ping() }
+            } else {
+                storeHealth.schema = try await offLoop { try store.ping(); return try store.appliedMigrations() }
+            }
         } catch {
             storeHealth.ok = false
             storeHealth.error = "\(error)"

@@ -18,6 +18,8 @@ extension GatewayConfig {
         listen = try c.decodeIfPresent(Listener.self, forKey: .listen) ?? listen
         admin = try c.decodeIfPresent(AdminListener.self, forKey: .admin) ?? admin
         store = try c.decodeIfPresent(String.self, forKey: .store) ?? store
+        localStore = try c.decodeIfPresent(String.self, forKey: .localStore) ?? localStore
+        leaseIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .leaseIdleSeconds) ?? leaseIdleSeconds
         upstreams = try c.decodeIfPresent(Upstreams.self, forKey: .upstreams) ?? upstreams
         trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? trustedProxies
         tlsFingerprintHeader = try c.decodeIfPresent(String.self, forKey: .tlsFingerprintHeader) ?? tlsFingerprintHeader

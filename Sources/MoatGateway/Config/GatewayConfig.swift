@@ -8,8 +8,13 @@ import Yams
 public struct GatewayConfig: Codable, Sendable {
     public var listen = Listener(host: "127.0.0.1", port: 8080)
     public var admin = AdminListener()
-    /// The embedded SQLite store: keys, accounts, the exchange log, audit.
+    /// The store: a path to the embedded SQLite store (keys, accounts, the exchange log, audit), or
+    /// `postgres://user@host:port/db`, the PostgreSQL store that replicas share (keys, accounts, limits).
     public var store = "moat.sqlite"
+    /// With a PostgreSQL `store`: this replica's own SQLite store (its exchange log, verdicts, audit, overrides).
+    public var localStore = "moat-replica.sqlite"
+    /// With a PostgreSQL `store`: seconds a leased slice of a limit may stay unused before it goes back.
+    public var leaseIdleSeconds = 0.25
     public var upstreams = Upstreams()
     /// Addresses of the proxies in front of Moat (load balancers, TLS terminators), as CIDRs
     /// (`10.0.0.0/8`, `127.0.0.1/32`, `::1/128`). Only from these are `X-Forwarded-For` and the enrichment
@@ -160,6 +165,8 @@ public struct GatewayConfig: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case listen, admin, store, upstreams, limits, policy, log, replay, fingerprint, regions
+        case localStore = "local_store"
+        case leaseIdleSeconds = "lease_idle_seconds"
         case trustedProxies = "trusted_proxies"
         case tlsFingerprintHeader = "tls_fingerprint_header"
         case maxBodyBytes = "max_body_bytes"
@@ -233,6 +240,7 @@ extension GatewayConfig {
         guard (0...65_535).contains(listen.port) else { throw fail("listen.port", "must be 0...65535") }
         guard (0...65_535).contains(admin.port) else { throw fail("admin.port", "must be 0...65535") }
         guard maxBodyBytes > 0 else { throw fail("max_body_bytes", "must be positive") }
+        guard leaseIdleSeconds > 0 else { throw fail("lease_idle_seconds", "must be positive") }
         guard upstreamTimeoutSeconds > 0 else { throw fail("upstream_timeout_seconds", "must be positive") }
         guard upstreamMaxConnections > 0 else { throw fail("upstream_max_connections", "must be positive") }
         guard clientIdleTimeoutSeconds > 0 else { throw fail("client_idle_timeout_seconds", "must be positive") }

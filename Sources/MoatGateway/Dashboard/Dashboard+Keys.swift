@@ -7,8 +7,7 @@ extension Dashboard {
     func registerKeys(_ router: Router<GatewayRequestContext>) {
         page(router, "/ui/keys") { request, _, session in
             let account = request.uri.queryParameters.get("account").map { String($0) }?.trimmingCharacters(in: .whitespaces) ?? ""
-            let store = self.store
-            let keys = try await self.blocking { try store.keys(account: account.isEmpty ? nil : account) }
+            let keys = try await self.gateway.directory.keys(account: account.isEmpty ? nil : account)
             var page = HTMLBuffer()
             page.add("""
                 <p>API keys of the proxy listener. Only a key's SHA-256 is stored: its secret is shown once, when it is created.</p>
@@ -29,8 +28,7 @@ extension Dashboard {
             guard !account.isEmpty, account.count <= 256 else { throw HTTPError(.badRequest, message: "Give the key's account (at most 256 characters).") }
             let org = form["org"].flatMap { $0.isEmpty ? nil : String($0.prefix(256)) }
             let name = form["name"].flatMap { $0.isEmpty ? nil : String($0.prefix(256)) }
-            let store = self.store
-            let created = try await self.blocking { try store.createKey(account: account, org: org, name: name) }
+            let created = try await self.gateway.directory.createKey(account: account, org: org, name: name)
             try await self.audit("key-created", subject: "key:" + created.id, reasons: ["account \(account)"])
             var page = HTMLBuffer()
             page.add("""
@@ -43,8 +41,7 @@ extension Dashboard {
         }
         action(router, "/ui/keys/{id}/revoke") { _, context, _, form in
             let id = try Self.parameter(context, "id")
-            let store = self.store
-            guard try await self.blocking({ try store.revokeKey(id: id) }) else { throw HTTPError(.notFound, message: "No active key \(id).") }
+            guard try await self.gateway.directory.revokeKey(id: id) else { throw HTTPError(.notFound, message: "No active key \(id).") }
             self.gateway.keys.invalidate()
             try await self.audit("key-revoked", subject: "key:" + id, reasons: [])
             return Self.back(form, "/ui/keys", notice: "key-revoked")

@@ -1,4 +1,11 @@
+import NIOCore
 import Synchronization
+
+/// A limiter's answer on the request path: now, or once a store has answered.
+public enum LimiterAdmission {
+    case now(RateLimiter.Decision)
+    case later(EventLoopFuture<RateLimiter.Decision>)
+}
 
 /// Admission against usage limits, in two steps: reserve when a request is admitted (from `max_tokens`),
 /// settle with the real usage when its exchange ends, whatever way it ends.
@@ -11,6 +18,14 @@ public protocol UsageLimiter: Sendable {
     func settle(_ reservation: RateLimiter.Reservation, inputTokens: Int, outputTokens: Int, now: Double)
     /// The current windows of these subjects, for headers and the admin API.
     func status(_ subjects: RateLimiter.Subjects, now: Double) -> RateLimiter.Status
+    /// The request path's admission: a limiter that must ask a store answers with a future on `eventLoop`.
+    func admit(_ request: RateLimiter.Request, now: Double, on eventLoop: any EventLoop) -> LimiterAdmission
+}
+
+extension UsageLimiter {
+    public func admit(_ request: RateLimiter.Request, now: Double, on eventLoop: any EventLoop) -> LimiterAdmission {
+        .now(reserve(request, now: now))
+    }
 }
 
 /// The in-process limiter: one `RateLimiter` behind a mutex.

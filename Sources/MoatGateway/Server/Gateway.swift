@@ -30,6 +30,10 @@ public final class Gateway: Sendable {
     /// The limiter, when it saves its buckets in the store (the default).
     public let durableLimits: DurableLimiter?
     public let log: ExchangeLog
+    /// The store shared with other replicas (PostgreSQL): keys, accounts and limits live there.
+    public let replica: ReplicaStore?
+    /// The leased limiter, on a shared store.
+    let leasedLimits: LeasedLimiter?
     let keys: KeyCache
     /// The `fingerprint` countermeasure's campaign keys (derived from the master key in memory).
     let fingerprintKeys: FingerprintKeys
@@ -54,10 +58,11 @@ public final class Gateway: Sendable {
     public init(config: GatewayConfig, store: MoatStore, logger: Logger = Logger(label: "moat.gateway"),
                 detectionConfig: DetectionConfig? = nil, limiter: (any UsageLimiter)? = nil,
                 peerIndicators: [ReceivedIndicator] = [], peerKeys: KeyRing = KeyRing(),
-                fingerprintMasterKey: FingerprintMasterKey? = nil) throws {
+                fingerprintMasterKey: FingerprintMasterKey? = nil, replica: ReplicaStore? = nil) throws {
         try config.validate()
         self.config = config
         self.store = store
+        self.replica = replica
         self.logger = logger
         metrics = GatewayMetrics()
         fingerprintKeys = try FingerprintKeys(config: config.fingerprint, master: fingerprintMasterKey)
@@ -70,7 +75,7 @@ public final class Gateway: Sendable {
         let restored = try store.verdicts()
         for v in restored { if let entry = ActionTable.Entry(v) { actions.set(v.account, entry) } }
         keys = KeyCache()
-        let (known, mark) = try store.accounts(writtenAfter: 0)
+        let (known, mark) = try replica.map { ($0.accounts, $0.accountsMark) } ?? store.accounts(writtenAfter: 0)
         accounts = AccountDirectory(known, mark: mark)
         tiers = TierTable(limits: config.limits, throttleTier: config.policy.throttleTier)
         regions = RegionPolicy(config: config.regions, tiers: tiers, metrics: metrics)
@@ -78,7 +83,15 @@ public final class Gateway: Sendable {
         if let limiter {
             self.limiter = limiter
             durableLimits = nil
+            leasedLimits = nil
+        } else if let replica {
+            // Limits shared by the replicas: slices of each budget leased from the shared store.
+            let leased = LeasedLimiter(store: replica.limits, idleSeconds: config.leaseIdleSeconds, logger: logger)
+            self.limiter = leased
+            leasedLimits = leased
+            durableLimits = nil
         } else {
+            leasedLimits = nil
             let durable = DurableLimiter(store: store, subjects: subjects)
             self.limiter = durable
             durableLimits = durable
@@ -123,6 +136,9 @@ public final class Gateway: Sendable {
             }
         }
     }
+
+    /// Where keys and accounts live: the shared store, or the embedded one.
+    public var directory: any DirectoryStore { replica?.directory ?? OffLoopDirectory(store: store) }
 
     /// Limits as they were: the saved buckets, plus the usage of every exchange logged after the save.
     private func restoreLimits() throws {
@@ -185,8 +201,8 @@ public final class Gateway: Sendable {
     /// Returns how many there were.
     @discardableResult
     public func syncAccounts() async throws -> Int {
-        let (store, mark) = (self.store, accounts.mark)
-        let (fresh, newMark) = try await offLoop { try store.accounts(writtenAfter: mark) }
+        let mark = accounts.mark
+        let (fresh, newMark) = try await directory.accounts(writtenAfter: mark)
         guard !fresh.isEmpty else { return 0 }
         accounts.add(fresh, mark: newMark)
         await enforcer.register(accounts: fresh)
@@ -204,8 +220,7 @@ public final class Gateway: Sendable {
     func syncRevocations() async throws {
         let since = revocationsCheckedAt.withLock { $0 }.addingTimeInterval(-5)
         let now = Date()
-        let store = self.store
-        let revoked = try await offLoop { try store.revokedKeyDigests(since: since) }
+        let revoked = try await directory.revokedKeyDigests(since: since)
         for hex in revoked { if let d = KeyDigest(hex: hex) { keys.remove(d) } }
         revocationsCheckedAt.withLock { $0 = now }
     }
@@ -215,8 +230,10 @@ public final class Gateway: Sendable {
     /// to the store, live detection reads it to the end.
     public func run(shutdownGrace: Duration = .seconds(30)) async throws {
         var groupConfig = ServiceGroupConfiguration(
-            services: [.init(service: adminApplication()), .init(service: accountSyncService), .init(service: LimitSaveService(gateway: self)),
-                       .init(service: ProxyService(app: proxyApplication(), gateway: self))],
+            services: [.init(service: adminApplication()), .init(service: accountSyncService),
+                       .init(service: ProxyService(app: proxyApplication(), gateway: self))]
+                + (durableLimits == nil ? [] : [.init(service: LimitSaveService(gateway: self))])
+                + (leasedLimits.map { [.init(service: LeaseReturnService(limiter: $0, interval: .milliseconds(100), logger: logger))] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = shutdownGrace
         groupConfig.maximumCancellationDuration = .seconds(5)
@@ -312,7 +329,19 @@ public final class Gateway: Sendable {
 
     /// Looks a key up in the store on NIO's thread pool (never on the event loop) and caches the result.
     func lookUpKey(_ digest: KeyDigest, on eventLoop: any EventLoop) -> EventLoopFuture<KeyEntry?> {
-        NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { [self] () throws -> KeyEntry? in
+        if let directory = replica?.directory {
+            // The shared store: one round trip, then the key is cached like any other.
+            return eventLoop.makeFutureWithTask { [self] () async throws -> KeyEntry? in
+                guard let record = try await directory.key(sha256Hex: digest.hex), record.isActive else {
+                    keys.storeInvalid(digest)
+                    return nil
+                }
+                let entry = makeEntry(record)
+                keys.storeValid(digest, entry)
+                return entry
+            }
+        }
+        return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { [self] () throws -> KeyEntry? in
             guard let record = try store.key(sha256Hex: digest.hex), record.isActive else {
                 keys.storeInvalid(digest)
                 return nil

@@ -29,7 +29,8 @@ final class ProxyExchange {
     let arrived: NIODeadline
 
     private enum Phase {
-        case receiving, connecting, waitingForHead, streaming, buffering, done
+        /// `leasing`: waiting for the shared store's lease (usage limits across replicas).
+        case receiving, leasing, connecting, waitingForHead, streaming, buffering, done
     }
 
     private var phase = Phase.receiving
@@ -205,7 +206,33 @@ final class ProxyExchange {
         if let l = tier.org, let org = entry.org, let id = entry.orgSubject { subjects.org = .init(id, .org, org, l) }
         let request = RateLimiter.Request(subjects: subjects, inputTokens: info.estimatedInputTokens,
                                           reservedOutputTokens: info.maxTokens ?? gateway.config.limits.defaultMaxTokens)
-        switch gateway.limiter.reserve(request, now: arrivedWall) {
+        switch gateway.limiter.admit(request, now: arrivedWall, on: loop.eventLoop) {
+        case .now(let decision):
+            limitDecided(decision, action: action, record: record, pool: pool)
+        case .later(let future):
+            // A lease from the shared store: the exchange waits for it on its loop.
+            phase = .leasing
+            let bound = NIOLoopBound((self, pool), eventLoop: loop.eventLoop)
+            future.whenComplete { result in
+                let (exchange, pool) = bound.value
+                guard exchange.phase == .leasing else {
+                    if case .success(.admitted(let r, _)) = result {
+                        exchange.gateway.limiter.settle(r, inputTokens: 0, outputTokens: 0, now: Date().timeIntervalSince1970)
+                    }
+                    return
+                }
+                exchange.phase = .receiving
+                switch result {
+                case .success(let decision): exchange.limitDecided(decision, action: action, record: record, pool: pool)
+                case .failure: exchange.refuse(503, "usage limits are unavailable; retry shortly", outcome: "limits_unavailable")
+                }
+            }
+        }
+    }
+
+    /// After the usage limits' decision: refuses, or forwards (with the action's answer transforms).
+    private func limitDecided(_ decision: RateLimiter.Decision, action: GatewayAction, record: APIKeyRecord, pool: UpstreamPool) {
+        switch decision {
         case .limited(let subject, let kind, let retryAfter, let status):
             var extra = loop.eventLoopAllocator.buffer(capacity: 512)
             gateway.addLimitHeaders(api, status, now: arrivedWall, to: &extra)
@@ -290,7 +317,7 @@ final class ProxyExchange {
         case .buffering:
             upstream = nil
             abort(.upstreamBroken)
-        case .receiving, .done:
+        case .receiving, .leasing, .done:
             break
         }
     }
@@ -441,7 +468,7 @@ final class ProxyExchange {
     /// The client went away (or the gateway closed the connection).
     func clientClosed() {
         switch phase {
-        case .receiving:
+        case .receiving, .leasing:
             phase = .done
         case .connecting, .waitingForHead, .streaming, .buffering:
             abort(gateway.isStopping ? .cancelled : .clientClosed)

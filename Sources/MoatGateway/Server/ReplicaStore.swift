@@ -1,0 +1,26 @@
+import MoatCore
+import MoatStore
+
+/// The store replicas share (PostgreSQL), as one gateway replica uses it: keys and accounts
+/// (`DirectoryStore`), and the limit buckets it leases slices of (`LimitLeaseStore`). The accounts are
+/// read before the gateway starts (`Gateway.init` does no I/O on a shared store).
+public struct ReplicaStore: Sendable {
+    public var directory: any DirectoryStore
+    public var limits: any LimitLeaseStore
+    /// The accounts as they were at start, and the mark to read newer ones after.
+    public var accounts: [Account]
+    public var accountsMark: Int64
+
+    public init(directory: any DirectoryStore, limits: any LimitLeaseStore, accounts: [Account], accountsMark: Int64) {
+        self.directory = directory
+        self.limits = limits
+        self.accounts = accounts
+        self.accountsMark = accountsMark
+    }
+
+    /// Reads what a replica needs before it starts.
+    public static func load(directory: any DirectoryStore, limits: any LimitLeaseStore) async throws -> ReplicaStore {
+        let (accounts, mark) = try await directory.accounts(writtenAfter: 0)
+        return ReplicaStore(directory: directory, limits: limits, accounts: accounts, accountsMark: mark)
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import MoatCore
+import MoatStore
+import MoatStorePostgres
+import MoatTestServers
+import Testing
+
+/// The shared store on a real PostgreSQL server that each test starts (initdb on a temporary directory).
+/// Under CI a missing server fails these tests; elsewhere they run when PostgreSQL is installed.
+@Suite("PostgreSQL store", .enabled(if: PostgresServer.shouldRun, "PostgreSQL's server is not installed"), .serialized)
+struct PostgresStoreTests {
+    @Test("replicas opening a new store together migrate it once, under the lock; a newer schema is refused")
+    func migrationsUnderLockAndSchemaGuard() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
+            for _ in 0..<4 { group.addTask { try await PostgresStore.open(server.url) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        defer { for s in stores { s.close() } }
+        for s in stores {
+            #expect(try await s.appliedMigrations() == PostgresStore.knownMigrations)
+        }
+        // A migration this version does not know: written by a newer moat.
+        try server.sql("INSERT INTO moat_migrations (id) VALUES ('v99-from-the-future')")
+        do {
+            let s = try await PostgresStore.open(server.url)
+            s.close()
+            Issue.record("opened a store with a newer schema")
+        } catch {
+            #expect("\(error)".contains("newer schema"), "\(error)")
+            #expect("\(error)".contains("v99-from-the-future"), "\(error)")
+        }
+    }
+
+    @Test("keys and accounts mean the same as in the embedded store")
+    func keysAndAccounts() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let store = try await PostgresStore.open(server.url)
+        defer { store.close() }
+        let created = try await store.createKey(account: "acct-1", org: "org-1", name: "ci")
+        #expect(created.secret.hasPrefix("moat-sk-"))
+        let found = try await store.key(sha256Hex: MoatStore.secretDigest(created.secret))
+        #expect(found?.id == created.id && found?.account == "acct-1" && found?.org == "org-1" && found?.isActive == true)
+        #expect(try await store.key(sha256Hex: MoatStore.secretDigest("moat-sk-wrong")) == nil)
+        let before = Date().addingTimeInterval(-1)
+        #expect(try await store.revokeKey(id: created.id))
+        #expect(try await store.revokeKey(id: "key_missing") == false)
+        #expect(try await store.key(sha256Hex: MoatStore.secretDigest(created.secret))?.isActive == false)
+        #expect(try await store.revokedKeyDigests(since: before) == [MoatStore.secretDigest(created.secret)])
+        #expect(try await store.keys(account: "acct-1").map(\.id) == [created.id])
+
+        let a = Account(accountID: "acct-1", createdAt: Timestamp(milliseconds: 1_700_000_000_000), orgID: "org-1", country: "DE")
+        #expect(try await store.importAccounts([a, Account(accountID: "acct-2")]) == 2)
+        let (all, mark) = try await store.accounts(writtenAfter: 0)
+        #expect(all.map(\.accountID) == ["acct-1", "acct-2"])
+        #expect(all[0].country == "DE" && all[0].createdAt == a.createdAt)
+        #expect(try await store.accounts(writtenAfter: mark).accounts.isEmpty)
+        var changed = a
+        changed.country = "FR"
+        _ = try await store.importAccounts([changed])
+        let fresh = try await store.accounts(writtenAfter: mark)
+        #expect(fresh.accounts.map(\.country) == ["FR"] && fresh.mark > mark)
+    }
+
+    @Test("concurrent leases from two replicas never grant more than the budget; returns make it usable again")
+    func leasesNeverOvershoot() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let a = try await PostgresStore.open(server.url)
+        let b = try await PostgresStore.open(server.url)
+        defer { a.close(); b.close() }
+        let now = 1_800_000_000.0
+        let ask = LeaseAsk(scope: "account", subject: "acct-1", dimension: 0, capacity: 10, want: 1)
+        let granted = try await withThrowingTaskGroup(of: Double.self) { group in
+            for i in 0..<60 {
+                let store = i % 2 == 0 ? a : b
+                group.addTask { try await store.lease([ask], now: now)[0].granted }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(granted == 10)
+        #expect(try await a.lease([ask], now: now)[0].granted == 0)
+        // 3 given back: 3 can be leased again, no more.
+        try await b.giveBack([LeaseReturn(scope: "account", subject: "acct-1", dimension: 0, capacity: 10, amount: 3)], now: now)
+        #expect(try await a.lease([LeaseAsk(scope: "account", subject: "acct-1", dimension: 0, capacity: 10, want: 5)], now: now)[0].granted == 3)
+        // Six seconds refill one request of ten a minute.
+        #expect(try await a.lease([ask], now: now + 6.01)[0].granted == 1)
+        // Far from the end of a budget a lease takes a prefetch: a sixteenth of what is left.
+        let big = LeaseAsk(scope: "account", subject: "acct-big", dimension: 0, capacity: 1_000, want: 1)
+        #expect(try await a.lease([big], now: now)[0] == LeaseGrant(granted: 1 + 62, level: 1_000 - 63))
+        // The daily cap comes back whole on the next UTC day, not before.
+        let day = LeaseAsk(scope: "org", subject: "org-1", dimension: 3, capacity: 100, want: 100)
+        #expect(try await a.lease([day], now: now)[0].granted == 100)
+        #expect(try await a.lease([day], now: now + 60)[0].granted == 0)
+        #expect(try await a.lease([day], now: (now / 86_400).rounded(.down) * 86_400 + 86_400 + 1)[0].granted == 100)
+    }
+}
