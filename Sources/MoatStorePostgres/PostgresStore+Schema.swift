@@ -81,6 +81,19 @@ extension PostgresStore {
             $$
             """,
         ]),
+        ("v2-detection", [
+            // The combined exchange log: every replica's log, in the order it was shipped.
+            "CREATE TABLE exchange_log (position BIGSERIAL PRIMARY KEY, replica TEXT NOT NULL, line TEXT NOT NULL)",
+            "CREATE TABLE log_shipped (replica TEXT PRIMARY KEY, last_row BIGINT NOT NULL)",
+            // Verdicts as the detection leader published them; `published` orders changes for followers.
+            """
+            CREATE TABLE verdicts (
+                account_id TEXT PRIMARY KEY, action TEXT NOT NULL, verdict TEXT NOT NULL, campaign TEXT, score DOUBLE PRECISION NOT NULL,
+                since DOUBLE PRECISION NOT NULL, reasons TEXT[] NOT NULL, pending_review BOOLEAN NOT NULL, published BIGINT NOT NULL)
+            """,
+            "CREATE SEQUENCE verdicts_published",
+            "CREATE INDEX verdicts_published_idx ON verdicts (published)",
+        ]),
     ]
 
     /// The migrations this version of Moat knows, in order.

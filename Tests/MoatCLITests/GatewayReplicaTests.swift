@@ -29,34 +29,18 @@ struct GatewayReplicaTests {
         var histogram: [Int: Int] { statuses.reduce(into: [:]) { $0[$1, default: 0] += 1 } }
     }
 
-    static let adminToken = "replica-test-admin"
-
-    static func config(store: String, local: String, mock: Int, proxy: Int, admin: Int, limits: String) -> String {
-        """
-        listen: {host: 127.0.0.1, port: \(proxy)}
-        admin: {host: 127.0.0.1, port: \(admin), token: \(adminToken)}
-        store: "\(store)"
-        local_store: "\(local)"
-        upstreams:
-          openai: {url: "http://127.0.0.1:\(mock)"}
-          anthropic: {url: "http://127.0.0.1:\(mock)"}
-        trusted_proxies: [127.0.0.1/32]
-        \(limits)
-        policy: {campaign: block, suspicious: withhold_reasoning, takedown: true}
-
-        """
-    }
+    static let adminToken = GatewayRestartTests.adminToken
 
     /// Starts `moat serve` as a replica on the PostgreSQL store (free ports; retried if a port was taken meanwhile).
     static func replica(store: String, mock: Int, dir: URL, name: String, processes: Processes,
-                        limits: String) throws -> (Spawned, proxy: Int, admin: Int) {
+                        limits: String? = nil, replay: Bool = false) throws -> (Spawned, proxy: Int, admin: Int) {
         var logs = ""
         for attempt in 1...3 {
             let ports = try RawHTTP.freePorts(2)
             let config = dir.appendingPathComponent("\(name)-\(attempt).yaml")
-            try Self.config(store: store, local: dir.appendingPathComponent("\(name).sqlite").path, mock: mock, proxy: ports[0],
-                            admin: ports[1], limits: limits)
-                .write(to: config, atomically: true, encoding: .utf8)
+            let yaml = GatewayRestartTests.config(store: store, mock: mock, proxy: ports[0], admin: ports[1], limits: limits, replay: replay)
+                + "local_store: \"\(dir.appendingPathComponent("\(name).sqlite").path)\"\nreplica_name: \(name)\n"
+            try yaml.write(to: config, atomically: true, encoding: .utf8)
             let serve = try processes.spawn(["serve", "--config", config.path, "--log-level", "notice"],
                                             log: dir.appendingPathComponent("\(name)-\(attempt).log"))
             if GatewayCrashTests.waitHealthy(port: ports[0], serve), GatewayCrashTests.waitHealthy(port: ports[1], serve) {

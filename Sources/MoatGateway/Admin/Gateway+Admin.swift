@@ -213,7 +213,7 @@ extension Gateway {
         let resume = await enforcer.resume
         let ingested = await enforcer.ingested
         return Health(status: storeHealth.ok ? "ok" : "store_unavailable", store: storeHealth,
-                      detection: .init(role: "leader", resumed: resume.done, replayedExchanges: resume.exchanges,
+                      detection: .init(role: replica?.detection == nil || leading.load(ordering: .relaxed) ? "leader" : "standby", resumed: resume.done, replayedExchanges: resume.exchanges,
                                        resumeSeconds: resume.seconds, resumeCPUSeconds: resume.cpuSeconds, verdictsRecovered: resume.verdictsRecovered, ingested: ingested))
     }
 

@@ -20,6 +20,7 @@ extension GatewayConfig {
         store = try c.decodeIfPresent(String.self, forKey: .store) ?? store
         localStore = try c.decodeIfPresent(String.self, forKey: .localStore) ?? localStore
         leaseIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .leaseIdleSeconds) ?? leaseIdleSeconds
+        replicaName = try c.decodeIfPresent(String.self, forKey: .replicaName)
         upstreams = try c.decodeIfPresent(Upstreams.self, forKey: .upstreams) ?? upstreams
         trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? trustedProxies
         tlsFingerprintHeader = try c.decodeIfPresent(String.self, forKey: .tlsFingerprintHeader) ?? tlsFingerprintHeader

@@ -15,6 +15,9 @@ public struct GatewayConfig: Codable, Sendable {
     public var localStore = "moat-replica.sqlite"
     /// With a PostgreSQL `store`: seconds a leased slice of a limit may stay unused before it goes back.
     public var leaseIdleSeconds = 0.25
+    /// With a PostgreSQL `store`: this replica's name in the combined exchange log (default: host name and
+    /// proxy port). Keep it across restarts: the log is shipped from where this name's last shipment ended.
+    public var replicaName: String?
     public var upstreams = Upstreams()
     /// Addresses of the proxies in front of Moat (load balancers, TLS terminators), as CIDRs
     /// (`10.0.0.0/8`, `127.0.0.1/32`, `::1/128`). Only from these are `X-Forwarded-For` and the enrichment
@@ -167,6 +170,7 @@ public struct GatewayConfig: Codable, Sendable {
         case listen, admin, store, upstreams, limits, policy, log, replay, fingerprint, regions
         case localStore = "local_store"
         case leaseIdleSeconds = "lease_idle_seconds"
+        case replicaName = "replica_name"
         case trustedProxies = "trusted_proxies"
         case tlsFingerprintHeader = "tls_fingerprint_header"
         case maxBodyBytes = "max_body_bytes"

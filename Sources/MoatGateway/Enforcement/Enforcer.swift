@@ -28,6 +28,9 @@ public actor Enforcer {
     public private(set) var ingestedFromJournal: Int64 = 0
     /// Audit entries of the current batch, written together with the verdicts they explain.
     private var pendingAudit: [AuditEntry] = []
+    /// Verdict changes not yet published to the replicas' shared store (collected only while leading).
+    private var outbox: [StoredVerdict] = []
+    private var publishes = false
     /// Accounts whose enforcement changed since the last write to the store.
     private var dirty: Set<String> = []
     /// Campaigns changed since they were last saved, and when that was.
@@ -129,6 +132,42 @@ public actor Enforcer {
         }
     }
 
+    /// Feeds detection lines of the replicas' combined log (the leader); returns how many it read.
+    @discardableResult
+    func ingest(lines: [String]) -> Int {
+        for var line in lines {
+            line.withUTF8 { bytes in
+                do {
+                    let e = try Exchange.decode(line: bytes, file: "log", lineNumber: 0)
+                    ingested += 1
+                    detect(e)
+                } catch {
+                    logger.error("unreadable exchange in the combined log", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        writeAudit()
+        saveCampaignsIfDue()
+        return lines.count
+    }
+
+    /// Starts (or stops) collecting verdict changes to publish to the other replicas.
+    func setPublishing(_ on: Bool) {
+        publishes = on
+        if !on { outbox.removeAll() }
+    }
+
+    /// The verdict changes to publish since the last call.
+    func takeOutbox() -> [StoredVerdict] {
+        defer { outbox.removeAll(keepingCapacity: true) }
+        return outbox
+    }
+
+    /// Puts back verdict changes that could not be published.
+    func returnToOutbox(_ verdicts: [StoredVerdict]) {
+        outbox = verdicts + outbox
+    }
+
     /// Gives the engine accounts imported while the gateway runs.
     public func register(accounts: [Account]) {
         peers?.observe(accounts: accounts)
@@ -207,6 +246,7 @@ public actor Enforcer {
     private func writeAudit() {
         guard !pendingAudit.isEmpty || !dirty.isEmpty else { return }
         let verdicts = dirty.sorted().compactMap { account in table.entry(account).map { StoredVerdict(account: account, $0) } }
+        if publishes { outbox += verdicts }
         do {
             try store.saveEnforcement(verdicts: verdicts, audit: pendingAudit)
             pendingAudit.removeAll(keepingCapacity: true)

@@ -51,6 +51,8 @@ public final class Gateway: Sendable {
     private let detection = Mutex<Task<Void, Never>?>(nil)
     private let revocationsCheckedAt = Mutex(Date())
     private let closed = Mutex(false)
+    /// On a shared store: this replica leads detection (runs the engine on the combined log).
+    let leading = Atomic<Bool>(false)
 
 
     /// `peerIndicators` (peers' indicators, as `moat intel pull` stores them) feed live detection: an account
@@ -72,7 +74,7 @@ public final class Gateway: Sendable {
         }
         actions = ActionTable(overrides: try store.overrides(), campaignChoices: try store.campaignChoices())
         // Enforcement first: what detection decided before a restart holds from the first request on.
-        let restored = try store.verdicts()
+        let restored = try replica?.detection != nil ? replica!.verdicts : store.verdicts()
         for v in restored { if let entry = ActionTable.Entry(v) { actions.set(v.account, entry) } }
         keys = KeyCache()
         let (known, mark) = try replica.map { ($0.accounts, $0.accountsMark) } ?? store.accounts(writtenAfter: 0)
@@ -129,6 +131,8 @@ public final class Gateway: Sendable {
             let newest = try store.newestExchangeMilliseconds() ?? 0
             return newest - Int64(days * 86_400_000)
         }
+        // Replicas sharing detection: the leader runs the engine on the combined log (`DetectionLeaderService`).
+        guard replica?.detection == nil else { return }
         detection.withLock {
             $0 = Task {
                 await enforcer.resumeFromLog(through: lastRow, since: since)
@@ -233,7 +237,8 @@ public final class Gateway: Sendable {
             services: [.init(service: adminApplication()), .init(service: accountSyncService),
                        .init(service: ProxyService(app: proxyApplication(), gateway: self))]
                 + (durableLimits == nil ? [] : [.init(service: LimitSaveService(gateway: self))])
-                + (leasedLimits.map { [.init(service: LeaseReturnService(limiter: $0, interval: .milliseconds(100), logger: logger))] } ?? []),
+                + (leasedLimits.map { [.init(service: LeaseReturnService(limiter: $0, interval: .milliseconds(100), logger: logger))] } ?? [])
+                + replicaDetectionServices,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = shutdownGrace
         groupConfig.maximumCancellationDuration = .seconds(5)

@@ -10,6 +10,11 @@ public struct ReplicaStore: Sendable {
     /// The accounts as they were at start, and the mark to read newer ones after.
     public var accounts: [Account]
     public var accountsMark: Int64
+    /// The combined log, published verdicts and leadership (nil: each replica detects on its own traffic).
+    public var detection: (any SharedDetectionStore)?
+    /// The verdicts published when the replica started, and the mark to read newer ones after.
+    public var verdicts: [StoredVerdict] = []
+    public var verdictsMark: Int64 = 0
 
     public init(directory: any DirectoryStore, limits: any LimitLeaseStore, accounts: [Account], accountsMark: Int64) {
         self.directory = directory
@@ -19,8 +24,14 @@ public struct ReplicaStore: Sendable {
     }
 
     /// Reads what a replica needs before it starts.
-    public static func load(directory: any DirectoryStore, limits: any LimitLeaseStore) async throws -> ReplicaStore {
+    public static func load(directory: any DirectoryStore, limits: any LimitLeaseStore,
+                            detection: (any SharedDetectionStore)? = nil) async throws -> ReplicaStore {
         let (accounts, mark) = try await directory.accounts(writtenAfter: 0)
-        return ReplicaStore(directory: directory, limits: limits, accounts: accounts, accountsMark: mark)
+        var replica = ReplicaStore(directory: directory, limits: limits, accounts: accounts, accountsMark: mark)
+        if let detection {
+            replica.detection = detection
+            (replica.verdicts, replica.verdictsMark) = try await detection.verdicts(after: 0)
+        }
+        return replica
     }
 }

@@ -78,3 +78,28 @@ public protocol LimitLeaseStore: Sendable {
     /// Gives back unused leases, or charges usage beyond them.
     func giveBack(_ returns: [LeaseReturn], now: Double) async throws
 }
+
+/// Detection across replicas: every replica ships its exchange log to the shared store (the combined log),
+/// one replica at a time (the leader) runs the engine on the combined log and publishes verdict changes,
+/// and every replica applies the published verdicts.
+public protocol SharedDetectionStore: Sendable {
+    /// The last row of `replica`'s own log already shipped (0: none).
+    func shippedRow(replica: String) async throws -> Int64
+    /// Appends lines of `replica`'s log and moves its shipped row to `row`, in one transaction.
+    func ship(replica: String, lines: [String], through row: Int64) async throws
+    /// Lines of the combined log after position `after`, in order, with the position of the last.
+    func combinedLog(after: Int64, limit: Int) async throws -> (lines: [String], last: Int64)
+    /// Publishes verdict changes (the leader).
+    func publish(_ verdicts: [StoredVerdict]) async throws
+    /// Verdicts published after `mark`, with the mark to pass next time. Start from 0.
+    func verdicts(after mark: Int64) async throws -> (verdicts: [StoredVerdict], mark: Int64)
+    /// A claim on detection leadership, on a connection of its own.
+    func leadership() -> any DetectionLeadership
+}
+
+/// Detection leadership: held by at most one replica; released when its holder dies (its connection ends).
+public protocol DetectionLeadership: Sendable {
+    /// Takes leadership if free; true while this claim holds it (false once its connection is lost).
+    func tryLead() async -> Bool
+    func release() async
+}
