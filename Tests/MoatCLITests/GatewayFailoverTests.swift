@@ -87,6 +87,25 @@ struct GatewayFailoverTests {
         return nil
     }
 
+    /// Polls `value` every 50 ms until it has not changed for a second (at most `seconds`); returns it.
+    /// (Refused requests are not logged, so how many exchanges a replay logs is known only once it settles.)
+    static func settled(_ seconds: Double, _ value: () -> Int) -> Int {
+        let start = Date()
+        var last = value()
+        var since = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            usleep(50_000)
+            let v = value()
+            if v != last {
+                last = v
+                since = Date()
+            } else if Date().timeIntervalSince(since) >= 1 {
+                break
+            }
+        }
+        return last
+    }
+
     static func failoverRun() throws -> Outcome {
         let dir = try MoatBinary.temporaryDirectory()
         let processes = Processes()
@@ -123,7 +142,7 @@ struct GatewayFailoverTests {
         _ = try run(["accounts", "import", accounts, "--store", single])
         let one = try GatewayRestartTests.serve(store: single, mock: mock, dir: dir, name: "single", processes: processes)
         try replay(gateway: one.proxy, admin: one.admin, [])
-        _ = waitFor(30) { detection(one.admin).ingested >= total }
+        _ = settled(60) { detection(one.admin).ingested }
         o.uninterrupted = try report(one.admin, to: dir.appendingPathComponent("report-single.json"))
         one.0.stop()
 
@@ -138,9 +157,9 @@ struct GatewayFailoverTests {
 
         // The first half through the leader; its log shipped and detected.
         try replay(gateway: a.proxy, admin: a.admin, ["--limit", "\(half)"])
-        let shipped = waitFor(30) { combinedCount() >= half }
-        let detected = waitFor(60) { detection(a.admin).ingested >= half }
-        notes.append("first half shipped after \(shipped.map { String(format: "%.2f s", $0) } ?? "never"), detected after \(detected.map { String(format: "%.2f s", $0) } ?? "never")")
+        let shipped = settled(30) { combinedCount() }
+        let detected = waitFor(60) { detection(a.admin).ingested >= shipped }
+        notes.append("first half: \(shipped) exchanges logged and shipped, detected after \(detected.map { String(format: "%.2f s", $0) } ?? "never")")
         o.blockedOnLeader = blocked(a.admin).sorted()
         let wanted = Set(o.blockedOnLeader)
         o.verdictSeconds = waitFor(10) { wanted.isSubset(of: blocked(b.admin)) } ?? .infinity
@@ -151,14 +170,14 @@ struct GatewayFailoverTests {
         o.killedBySignal = a.0.waitForExit(seconds: 10) && a.0.terminatedBySignal(SIGKILL)
         _ = waitFor(30) { detection(b.admin).role == "leader" }
         o.takeoverSeconds = Date().timeIntervalSince(killedAt)
-        o.catchUpSeconds = waitFor(120) { detection(b.admin).ingested >= half } ?? .infinity
+        o.catchUpSeconds = waitFor(120) { detection(b.admin).ingested >= shipped } ?? .infinity
         o.lostAfterTakeover = wanted.subtracting(blocked(b.admin)).sorted()
         notes.append(String(format: "takeover %.2f s, the new leader replayed the first half in %.2f s", o.takeoverSeconds, o.catchUpSeconds))
 
         // The rest through the new leader.
         try replay(gateway: b.proxy, admin: b.admin, ["--skip", "\(half)"])
-        _ = waitFor(30) { combinedCount() >= total }
-        _ = waitFor(60) { detection(b.admin).ingested >= total }
+        let all = settled(30) { combinedCount() }
+        _ = waitFor(60) { detection(b.admin).ingested >= all }
         o.failedOver = try report(b.admin, to: dir.appendingPathComponent("report-failover.json"))
         notes.append("combined log: \(combinedCount()) exchanges; the new leader ingested \(detection(b.admin).ingested)")
         o.diagnostics = notes.joined(separator: "\n") + "\nblocked on the leader: \(o.blockedOnLeader.count)"
