@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark the inline gateway against nginx, in one run, on loopback, against `moat mock-upstream`:
-#   (a) direct to the mock, (b) through `moat serve`, (c) through nginx `proxy_pass`.
+#   (a) direct to the mock, (b) through `moat serve`, (c) through `moat serve` for an account whose action
+#   is `fingerprint` (an operator override: every answer, complete or streamed, is rewritten with the
+#   default campaign's key), (d) through nginx `proxy_pass`.
 # Every configuration sends the same bytes with a real Moat key in `Authorization` (the mock and nginx
 # ignore it); the key's tier has limits far above the load.
 #
@@ -128,6 +130,9 @@ store_dir=${STORE_DIR:-$tmp}
 [ "$store_dir" = "$tmp" ] || store_dir=$(mktemp -d "$STORE_DIR/moat-bench-store.XXXXXX")
 store=${MOAT_STORE_URL:-$store_dir/moat.sqlite}
 secret=$("$moat" keys create --account bench-account --store "$store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+fp_secret=$("$moat" keys create --account bench-fingerprinted --store "$store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+MOAT_FINGERPRINT_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+export MOAT_FINGERPRINT_KEY
 sed -e "s|@PORT@|$moat_port|; s|@ADMIN_PORT@|$admin_port|; s|@STORE@|$store|; s|@UPSTREAM@|127.0.0.1:$mock_port|g" \
   "$bench/moat.yaml.in" >"$tmp/moat.yaml"
 # MOAT_STORE_URL=postgres://...: the store replicas share (scripts/bench-gateway-pg.sh); the replica's log in SQLite.
@@ -147,6 +152,12 @@ wait_http "http://127.0.0.1:$mock_port/health" mock "$mock_pid"
 wait_http "http://127.0.0.1:$moat_port/health" moat "$moat_pid"
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$nginx_port/" && break; sleep 0.05; done
 
+# The fingerprinted account: an operator override (audited like any other).
+code=$(curl -s -o "$tmp/override.json" -w '%{http_code}' -X POST "http://127.0.0.1:$admin_port/admin/overrides" \
+  -H 'Authorization: Bearer bench-admin-token' -H 'Content-Type: application/json' \
+  --data '{"scope":"account","subject":"bench-fingerprinted","action":"fingerprint","reason":"gateway benchmark"}')
+[ "$code" = 200 ] || [ "$code" = 201 ] || { log "override answered $code:"; cat "$tmp/override.json" >&2; exit 1; }
+
 body='{"model":"atlas-2-flash","messages":[{"role":"user","content":"Say hello to the benchmark in a few words."}],"max_tokens":64}'
 stream_body='{"model":"atlas-2-flash","messages":[{"role":"user","content":"Stream a short hello to the benchmark."}],"max_tokens":64,"stream":true}'
 export BENCH_BODY=$body BENCH_AUTH="Bearer $secret" BENCH_EXTRA=""
@@ -158,13 +169,14 @@ if [ -n "$MOCK_LATENCY_MS" ]; then
 fi
 stream_hdrs=("${gen_hdrs[@]}" --header "x-mock-chunk-delay-ms: $STREAM_DELAY_MS" --header "x-mock-words: $STREAM_WORDS")
 
-declare -A port=([direct]=$mock_port [moat]=$moat_port [nginx]=$nginx_port)
-configs=(direct moat nginx)
+declare -A port=([direct]=$mock_port [moat]=$moat_port [moat-fp]=$moat_port [nginx]=$nginx_port)
+declare -A auth=([direct]=$secret [moat]=$secret [moat-fp]=$fp_secret [nginx]=$secret)
+configs=(direct moat moat-fp nginx)
 
 # Every configuration must answer 200 with the mock's body before anything is measured.
 for c in "${configs[@]}"; do
   code=$(curl -s -o "$tmp/check-$c.json" -w '%{http_code}' -X POST "http://127.0.0.1:${port[$c]}/v1/chat/completions" \
-    -H 'Content-Type: application/json' -H "Authorization: Bearer $secret" --data "$body")
+    -H 'Content-Type: application/json' -H "Authorization: Bearer ${auth[$c]}" --data "$body")
   if [ "$code" != 200 ] || ! grep -q '"chat.completion"' "$tmp/check-$c.json"; then
     log "$c answered $code:"; cat "$tmp/check-$c.json" >&2; log ""; exit 1
   fi
@@ -183,7 +195,7 @@ nginx_workers() { pgrep -P "$nginx_pid" 2>/dev/null | tr '\n' ' '; }
 procs_of() {
   case $1 in
     direct) echo "$mock_pid" ;;
-    moat) echo "$moat_pid" ;;
+    moat|moat-fp) echo "$moat_pid" ;;
     nginx) echo "$(nginx_workers)" ;;
   esac
 }
@@ -203,7 +215,7 @@ to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v/1000; else if (
 run_child() { "$@" & child=$!; local rc=0; wait "$child" || rc=$?; child=""; return $rc; }
 
 run_wrk() { # config duration out
-  run_child "${client[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$bench/post.lua" \
+  BENCH_AUTH="Bearer ${auth[$1]}" run_child "${client[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$bench/post.lua" \
     "http://127.0.0.1:${port[$1]}/v1/chat/completions" >"$3" 2>&1
 }
 
@@ -241,14 +253,14 @@ spin=""; [ "$PIN" = split ] && spin="--spin"
 for c in "${configs[@]}"; do
   log "latency: $c (${RATE} req/s for ${LAT_DURATION}s, open loop, $LAT_CONNECTIONS connections)"
   run_child "${client[@]}" python3 "$bench/loadgen.py" $spin --port "${port[$c]}" --rate "$RATE" --duration "$LAT_DURATION" \
-    --connections "$LAT_CONNECTIONS" --body "$body" "${gen_hdrs[@]}" >"$tmp/lat-$c.json" 2>"$tmp/lat-$c.err" \
+    --connections "$LAT_CONNECTIONS" --body "$body" "${gen_hdrs[@]/Bearer $secret/Bearer ${auth[$c]}}" >"$tmp/lat-$c.json" 2>"$tmp/lat-$c.err" \
     || { log "load generator failed for $c:"; cat "$tmp/lat-$c.err" >&2; exit 1; }
   wait_idle "$mock_pid" "$moat_pid"
 done
 for c in "${configs[@]}"; do
   log "streams: $c (${STREAM_RATE} req/s for ${LAT_DURATION}s, $STREAM_WORDS words, ${STREAM_DELAY_MS} ms between events)"
   run_child "${client[@]}" python3 "$bench/loadgen.py" $spin --stream --port "${port[$c]}" --rate "$STREAM_RATE" \
-    --duration "$LAT_DURATION" --connections "$LAT_CONNECTIONS" --body "$stream_body" "${stream_hdrs[@]}" \
+    --duration "$LAT_DURATION" --connections "$LAT_CONNECTIONS" --body "$stream_body" "${stream_hdrs[@]/Bearer $secret/Bearer ${auth[$c]}}" \
     >"$tmp/stream-$c.json" 2>"$tmp/stream-$c.err" \
     || { log "load generator failed for $c streams:"; cat "$tmp/stream-$c.err" >&2; exit 1; }
   wait_idle "$mock_pid" "$moat_pid"

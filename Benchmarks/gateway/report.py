@@ -4,7 +4,7 @@
   python3 Benchmarks/gateway/report.py RESULTS_DIR
 
 RESULTS_DIR (written by scripts/bench-gateway.sh) holds meta.json and, per configuration C in direct,
-moat, nginx: wrk-C.json (max throughput), lat-C.json (fixed-rate latency, complete answers) and
+moat, moat-fp (moat for an account whose action is `fingerprint`; optional), nginx: wrk-C.json (max throughput), lat-C.json (fixed-rate latency, complete answers) and
 stream-C.json (fixed-rate latency of streamed answers, with time to first byte). Every figure for moat
 and nginx is also given as what it adds over direct, measured in the same run.
 """
@@ -25,6 +25,9 @@ def r(x, n=3):
 
 
 def main(d):
+    global CFGS
+    if os.path.exists(os.path.join(d, "wrk-moat-fp.json")):
+        CFGS = ["direct", "moat", "moat-fp", "nginx"]
     meta = json.load(open(os.path.join(d, "meta.json")))
     w = {c: load(d, f"wrk-{c}.json") for c in CFGS}
     lat = {c: load(d, f"lat-{c}.json") for c in CFGS}
@@ -83,6 +86,11 @@ def main(d):
                   f"{'-' if d else f3(added(st, c, 'service', 'p50_ms')):>10} {'-' if d else f3(added(st, c, 'service', 'p99_ms')):>10} {bad:7d}")
         at50 = added(st, "moat", "first_byte", "p50_ms")
         print(f"   added TTFB p50 moat: {f3(at50)} ms   (goal <= 0.2 ms: {'met' if at50 is not None and at50 <= 0.2 else 'MISSED'})")
+        if "moat-fp" in CFGS:
+            fp50 = added(st, "moat-fp", "first_byte", "p50_ms")
+            fp99 = added(st, "moat-fp", "first_byte", "p99_ms")
+            print(f"   added TTFB p50 moat with fingerprint: {f3(fp50)} ms (p99 {f3(fp99)} ms); the fingerprint's own share "
+                  f"(moat-fp - moat): p50 {f3(None if fp50 is None or at50 is None else r(fp50 - at50))} ms")
         print()
     hwm = meta["peak_rss_kb"]
     print(f"4. peak RSS (VmHWM): moat {hwm['moat'] / 1024:.1f} MB, mock {hwm['mock'] / 1024:.1f} MB, nginx (master+workers) {hwm['nginx'] / 1024:.1f} MB")
@@ -93,11 +101,11 @@ def main(d):
                        "moat_over_nginx": r(rps["moat"] / rps["nginx"]), "proxy_cpu_us_per_req": cpu, "mock_cpu_us_per_req": mcpu,
                        "non_2xx": {c: w[c]["non_2xx"] for c in CFGS}, "socket_errors": {c: w[c]["socket_errors"] for c in CFGS}},
         "latency": {"rate": meta["rate"], "service": {c: lat[c]["service"] for c in CFGS},
-                    "added_ms": {c: {"p50": added(lat, c, "service", "p50_ms"), "p99": added(lat, c, "service", "p99_ms")} for c in ["moat", "nginx"]}},
+                    "added_ms": {c: {"p50": added(lat, c, "service", "p50_ms"), "p99": added(lat, c, "service", "p99_ms")} for c in CFGS[1:]}},
         "streams": None if not all(st[c] for c in CFGS) else {
             "rate": meta["stream_rate"], "first_byte": {c: st[c]["first_byte"] for c in CFGS}, "last_byte": {c: st[c]["service"] for c in CFGS},
-            "added_first_byte_ms": {c: {"p50": added(st, c, "first_byte", "p50_ms"), "p99": added(st, c, "first_byte", "p99_ms")} for c in ["moat", "nginx"]},
-            "added_last_byte_ms": {c: {"p50": added(st, c, "service", "p50_ms"), "p99": added(st, c, "service", "p99_ms")} for c in ["moat", "nginx"]}},
+            "added_first_byte_ms": {c: {"p50": added(st, c, "first_byte", "p50_ms"), "p99": added(st, c, "first_byte", "p99_ms")} for c in CFGS[1:]},
+            "added_last_byte_ms": {c: {"p50": added(st, c, "service", "p50_ms"), "p99": added(st, c, "service", "p99_ms")} for c in CFGS[1:]}},
         "peak_rss_kb": hwm,
     }
     print(json.dumps(out, separators=(",", ":")))

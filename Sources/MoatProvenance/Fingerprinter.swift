@@ -1,10 +1,11 @@
 /// The parameters of the watermark that marking and testing must share.
 public struct FingerprintScheme: Sendable, Equatable {
-    /// How many plain words before a unit make its context (variant forms count as their class).
+    /// How many plain words before a unit make its context (variant forms count as their class); 0: none,
+    /// one keyed choice per class and campaign.
     public var contextWords: Int
 
     public init(contextWords: Int = FingerprintScheme.standard.contextWords) {
-        self.contextWords = max(1, min(contextWords, 8))
+        self.contextWords = max(0, min(contextWords, 8))
     }
 
     /// The scheme `moat serve` marks with and `moat provenance score` tests by default.

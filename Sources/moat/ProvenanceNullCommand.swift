@@ -29,6 +29,15 @@ struct ProvenanceNullCommand: ParsableCommand {
     @Argument(help: "Texts (JSON Lines or plain text).")
     var file: String
 
+    @Option(name: .customLong("context-words"), help: .hidden)
+    var contextWords: Int?
+
+    func validate() throws {
+        if let contextWords, !(0...8).contains(contextWords) { throw ValidationError("--context-words must be 0...8") }
+    }
+
+    var scheme: FingerprintScheme { contextWords.map { FingerprintScheme(contextWords: $0) } ?? .standard }
+
     func run() throws {
         let lines: [String]
         do {
@@ -51,12 +60,12 @@ struct ProvenanceNullCommand: ParsableCommand {
                 throw ValidationFailure(message: "--each needs a key per text: \(keys.count) key(s), \(texts.count) text(s)")
             }
             for (t, key) in zip(texts, keys) {
-                var scorer = ProvenanceScorer()
+                var scorer = ProvenanceScorer(scheme: scheme)
                 scorer.add(t.text, prompt: t.prompt.isEmpty ? .none : FingerprintPrompt(t.prompt))
                 Self.write(scorer.score(key: key), to: out)
             }
         } else {
-            var scorer = ProvenanceScorer()
+            var scorer = ProvenanceScorer(scheme: scheme)
             for t in texts { scorer.add(t.text, prompt: t.prompt.isEmpty ? .none : FingerprintPrompt(t.prompt)) }
             for key in keys { Self.write(scorer.score(key: key), to: out) }
         }

@@ -88,12 +88,46 @@ import Testing
             "Don't you think so? ", "Isn't it great? ", "I know what it is. ", "Yes, I am. ",
             "It's been a while. ", "Make sure to save. ", "The first, second and third runs. ",
             "Let us know. ", "Thus far it works. ", "Even though it rains. ", "More often than not. ",
+            // `while` the noun or a loop, `finally` inside a sentence.
+            "It takes a while to load. ", "Use a while loop here. ", "Avoid nested while loops. ", "Worth your while now. ",
+            "The while statement. ", "We finally won. ", "Finally we won. ",
         ]
         for text in untouched {
             let observed = units(of: text)
             #expect(observed.isEmpty, "\(text): \(observed.count) unit(s)")
             for i in 0..<16 {
                 #expect(Fingerprinter(key: TestKeys.key(i)).mark(text) == text)
+            }
+        }
+    }
+
+    @Test("while/whilst, finally/lastly and website/web site are units where they are interchangeable")
+    func newerClassesMatchWhereInterchangeable() {
+        let lexicon = VariantLexicon.shared
+        for (text, name) in [("It helps, while it lasts. ", "while/whilst"), ("Whilst it rains, we wait. ", "while/whilst"),
+                             ("It was late. Finally, we left. ", "finally/lastly"), ("Lastly, check it. ", "finally/lastly"),
+                             ("Open the website today. ", "website/web site"), ("Open the web site today. ", "website/web site"),
+                             ("Both web sites load. ", "websites/web sites")] {
+            let named = units(of: text).filter { lexicon.name(of: Int($0.classIndex)) == name }
+            #expect(named.count == 1, "\(text)")
+        }
+        let marked = (0..<16).map { Fingerprinter(key: TestKeys.key($0)).mark("Open the website today. ") }
+        #expect(Set(marked) == ["Open the website today. ", "Open the web site today. "])
+    }
+
+    @Test("with no context words, every occurrence of a class gets the same keyed form")
+    func noContextMeansOneChoicePerClass() {
+        let scheme = FingerprintScheme(contextWords: 0)
+        let text = "You do not know. We don't care. They do not go. It is not here. It isn't there yet. "
+        let observed = units(of: text, scheme: scheme)
+        #expect(observed.count >= 5)
+        #expect(Set(observed.map(\.context)).count == 1)
+        for i in 0..<8 {
+            let marked = Fingerprinter(key: TestKeys.key(i), scheme: scheme).mark(text)
+            let after = units(of: marked, scheme: scheme)
+            #expect(after.map(\.classIndex) == observed.map(\.classIndex))
+            for cls in Set(after.map(\.classIndex)) {
+                #expect(Set(after.filter { $0.classIndex == cls }.map(\.form)).count == 1, "\(marked)")
             }
         }
     }

@@ -36,6 +36,62 @@ import Testing
     }
 }
 
+@Suite struct WeightedSignTestTests {
+    /// P(S ≥ s) by counting: the number of coin outcomes with each total weight, over 2^N.
+    static func bruteForce(_ counts: [Int], _ s: Int) -> Double {
+        var ways: [Double] = [1]
+        for (i, n) in counts.enumerated() {
+            for _ in 0..<n {
+                var next = [Double](repeating: 0, count: ways.count + i + 1)
+                for (t, c) in ways.enumerated() {
+                    next[t] += c
+                    next[t + i + 1] += c
+                }
+                ways = next
+            }
+        }
+        let total = ways.reduce(0, +)
+        return ways.enumerated().filter { $0.offset >= s }.reduce(0) { $0 + $1.element } / total
+    }
+
+    @Test("with every weight 1 the weighted test is the exact binomial test")
+    func equalWeightsAreTheBinomialTest() {
+        for (k, n) in [(7, 10), (60, 100), (600, 1000), (5200, 10000), (9000, 10000), (3, 3), (0, 5), (30, 100)] {
+            let w = WeightedSignTest.log10UpperTail(counts: [n], statistic: k)
+            let b = BinomialTest.log10UpperTail(successes: k, trials: n)
+            #expect(abs(w - b) < 1e-8 * max(1, abs(b)), "\(k)/\(n): \(w) vs \(b)")
+        }
+    }
+
+    @Test("the weighted tail equals the count of coin outcomes, for every statistic")
+    func smallCasesMatchEnumeration() {
+        var rng = SeededRandom(seed: 5)
+        for _ in 0..<40 {
+            var counts = [Int](repeating: 0, count: 16)
+            for _ in 0..<Int.random(in: 1...14, using: &rng) { counts[Int.random(in: 0..<16, using: &rng)] += 1 }
+            let maxS = counts.enumerated().reduce(0) { $0 + ($1.offset + 1) * $1.element }
+            for s in stride(from: 0, through: maxS + 1, by: max(1, maxS / 12)) {
+                let exact = Self.bruteForce(counts, s)
+                let tails = WeightedSignTest.logUpperTails(counts: counts, statistic: s)
+                let got = exp(tails.atLeast)
+                #expect(abs(got - exact) <= 1e-9 * exact + 1e-300, "\(counts) s=\(s): \(got) vs \(exact)")
+                #expect(abs(exp(tails.above) - Self.bruteForce(counts, s + 1)) <= 1e-9 * exact + 1e-300)
+            }
+        }
+    }
+
+    @Test("large mixtures of weights agree with a direct convolution, far into the tail")
+    func largeMixturesMatchConvolution() {
+        let counts = [300, 120, 0, 40, 0, 0, 0, 25, 0, 0, 0, 0, 0, 0, 0, 10]
+        let maxS = counts.enumerated().reduce(0) { $0 + ($1.offset + 1) * $1.element }
+        for s in [maxS / 2 - 40, maxS / 2 + 30, maxS * 3 / 5, maxS * 3 / 4, maxS * 9 / 10, maxS - 3] {
+            let exact = log10(Self.bruteForce(counts, s))
+            let got = WeightedSignTest.log10UpperTail(counts: counts, statistic: s)
+            #expect(abs(got - exact) < 1e-7 * max(1, abs(exact)), "s=\(s): \(got) vs \(exact)")
+        }
+    }
+}
+
 @Suite struct KeyTests {
     @Test func campaignKeysAreDerivedDeterministicallyAndDiffer() throws {
         let master = try FingerprintMasterKey(encoded: "  00112233445566778899aabbccddeeff\n")
@@ -105,11 +161,14 @@ import Testing
         scorer.add(syntheticText(sentences: 2_000, seed: 11))
         for text in SampleTexts.all { scorer.add(text) }
         let keys = 400
-        var reported: [Double] = [], allUnits: [Double] = [], markedForm: [Double] = []
+        var reported: [Double] = [], allUnits: [Double] = [], markedForm: [Double] = [], randomized: [Double] = []
+        var rng = SeededRandom(seed: 99)
         for i in 0..<keys {
             let master = try! FingerprintMasterKey(bytes: (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ i &* 13 &+ i >> 8) })
             let s = scorer.score(key: master.campaignKey("null-\(i)"))
             reported.append(s.pValue)
+            let above = pow(10, s.weighted.log10PValueAbove)
+            randomized.append(above + Double.random(in: 0..<1, using: &rng) * (pow(10, s.weighted.log10PValue) - above))
             allUnits.append(pow(10, s.log10AllUnitsPValue))
             markedForm.append(pow(10, s.log10MarkedFormPValue))
         }
@@ -124,7 +183,7 @@ import Testing
             }
         }
         // Each test's p-values are uniform: Kolmogorov–Smirnov distance below the 0.1% critical value.
-        for (name, p) in [("all units", allUnits), ("marked form", markedForm)] {
+        for (name, p) in [("all units", allUnits), ("marked form", markedForm), ("weighted, randomized", randomized)] {
             let sorted = p.sorted()
             var d = 0.0
             for (i, x) in sorted.enumerated() {

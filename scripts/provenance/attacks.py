@@ -22,7 +22,8 @@ import os
 import random
 import re
 
-from common import OUT, load_sharegpt_answers, log, mark, random_key, run_moat, score, tokenize
+from common import OUT, load_sharegpt_answers, log, mark, random_key, run_moat, tokenize
+from common import score as score_texts
 
 
 def lexicon_forms():
@@ -77,21 +78,32 @@ def word_change(a, b):
 
 
 def p_text(r):
-    return f"{r['p_value']:.2g}" if r["p_value"] > 0 else f"1e{r['log10_p_value']:.0f}"
+    if r["p_value"] > 0:
+        return f"{r['p_value']:.2g}"
+    return f"1e{r['log10_p_value']:.0f}" if r.get("log10_p_value") is not None else "<1e-300"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--answers", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=2)
+    ap.add_argument("--context-words", type=int, default=None, help="scheme parameter (experiments only)")
     args = ap.parse_args()
+    extra = [] if args.context_words is None else ["--context-words", str(args.context_words)]
+
+    def score(records, key, campaign):
+        r = score_texts(records, key, campaign=campaign, extra=extra)
+        # The reported rule, from the two tests' own p-values (below ~1e-308 they underflow: "<1e-300").
+        r["p_value"] = min(1.0, 2 * min(r["all_units_p_value"], r["marked_form_p_value"]))
+        r["log10_p_value"] = None
+        return r
     os.makedirs(OUT, exist_ok=True)
     rng = random.Random(args.seed)
     key = random_key(rng)
     pool = load_sharegpt_answers(seed=args.seed)
     answers = pool[: args.answers]
     clean_extra = pool[args.answers: 2 * args.answers]
-    marked, stats = mark(answers, key, campaign="hydra")
+    marked, stats = mark(answers, key, campaign="hydra", extra=extra)
     log(stats)
     results = {"answers": len(answers), "mark_stats": stats}
 

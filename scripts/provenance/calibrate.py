@@ -2,7 +2,8 @@
 """Null calibration of `moat provenance score` on clean real text (ShareGPT answers) with random keys.
 
 The reported p-value is twice the smaller of two exact tests (all units; units in the rarer wording), so it
-is conservative; each test's own p-values should be uniform. Two nulls, both with keys that never marked
+is conservative; each test's own p-values should be uniform. The weighted sign test computed beside them
+(JSON weighted_*) is checked too. Two nulls, both with keys that never marked
 anything:
   corpus:   all N clean answers (with their prompts) scored under each of K random master keys;
   per-text: each of M clean answers scored alone under a fresh random key (what a check of single
@@ -12,7 +13,7 @@ false-positive rate at alpha = 0.01 and 0.001 with exact 95% intervals. Per-text
 units each, so they are discrete and conservative (P(p <= a) <= a); the KS test of the null model itself
 uses the randomized p-value, which is exactly uniform under the null.
 
-usage: scripts/provenance/calibrate.py [--keys 1000] [--texts 2000] [--per-text 2000] [--seed 1]
+usage: scripts/provenance/calibrate.py [--keys 1000] [--texts 2000] [--per-text 2000] [--seed 1] [--context-words N]
 """
 import argparse
 import json
@@ -74,20 +75,26 @@ def randomized_p(green, units, rng):
 
 
 def summarize(name, results, rng):
-    p = [r["p_value"] for r in results]
+    # The reported rule (what `p_value` is): twice the smaller of the two binomial tests.
+    p = [min(1.0, 2 * min(r["all_units_p_value"], r["marked_form_p_value"])) for r in results]
     p1 = [r["all_units_p_value"] for r in results]
     p2 = [r["marked_form_p_value"] for r in results]
+    pw = [r.get("weighted_p_value", r["p_value"]) for r in results]
+    rw = [r["weighted_p_value_above"] + rng.random() * (w - r["weighted_p_value_above"]) for r, w in zip(results, pw)]
     r1 = [randomized_p(r["green"], r["units"], rng) for r in results]
     r2 = [randomized_p(r["marked_form_green"], r["marked_form_units"], rng) for r in results]
     n = len(p)
     out = {"null": name, "runs": n, "mean_units": float(np.mean([r["units"] for r in results])),
-           "mean_marked_units": float(np.mean([r["marked_form_units"] for r in results])), "mean_p": float(np.mean(p))}
+           "mean_marked_units": float(np.mean([r["marked_form_units"] for r in results])), "mean_p": float(np.mean(p)),
+           "mean_weighted_units": float(np.mean([r["weighted_units"] for r in results]))}
+    out["ks_weighted"] = ks_uniform(pw)
+    out["ks_weighted_randomized"] = ks_uniform(rw)
     out["ks_all_units"] = ks_uniform(p1)
     out["ks_marked_form"] = ks_uniform(p2)
     out["ks_all_units_randomized"] = ks_uniform(r1)
     out["ks_marked_form_randomized"] = ks_uniform(r2)
     for alpha in (0.01, 0.001):
-        for label, values in (("", p), ("all_units_", p1), ("marked_form_", p2)):
+        for label, values in (("", p), ("all_units_", p1), ("marked_form_", p2), ("weighted_", pw)):
             k = sum(x <= alpha for x in values)
             out[f"{label}fpr_{alpha}"] = k / n
             out[f"{label}rejections_{alpha}"] = k
@@ -95,11 +102,14 @@ def summarize(name, results, rng):
     return out
 
 
+EXTRA = []
+
+
 def null_scores(tmp, path, keys, each=False):
     kpath = os.path.join(tmp, "keys.txt")
     with open(kpath, "w") as f:
         f.write("\n".join(keys) + "\n")
-    p = run_moat(["provenance", "null", "--keys-file", kpath, "--campaign", "null", path] + (["--each"] if each else []))
+    p = run_moat(["provenance", "null", "--keys-file", kpath, "--campaign", "null", path] + (["--each"] if each else []) + EXTRA)
     return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
 
 
@@ -109,7 +119,10 @@ def main():
     ap.add_argument("--texts", type=int, default=2000, help="clean answers in the corpus null")
     ap.add_argument("--per-text", type=int, default=2000, help="answers scored alone, one random key each")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--context-words", type=int, default=None, help="scheme parameter (experiments only)")
     args = ap.parse_args()
+    if args.context_words is not None:
+        EXTRA.extend(["--context-words", str(args.context_words)])
     os.makedirs(OUT, exist_ok=True)
     rng = random.Random(args.seed)
 
@@ -126,7 +139,7 @@ def main():
         # `moat provenance score --json` prints for it), cross-checked against `score` for a few keys.
         corpus_results = null_scores(tmp, path, keys)
         for k, r in list(zip(keys, corpus_results))[:3]:
-            direct = score_file(path, k, campaign="null")
+            direct = score_file(path, k, campaign="null", extra=EXTRA)
             assert (direct["key_id"], direct["units"], direct["green"], direct["p_value"]) == \
                 (r["key_id"], r["units"], r["green"], r["p_value"]), (direct, r)
         log(f"corpus null: {len(corpus_results)} keys, {corpus_results[0]['units']} units each (first key)")
@@ -138,7 +151,7 @@ def main():
         for i in range(3):
             one = os.path.join(tmp, "one.jsonl")
             write_jsonl(one, [singles[i]])
-            direct = score_file(one, skeys[i], campaign="null")
+            direct = score_file(one, skeys[i], campaign="null", extra=EXTRA)
             assert (direct["units"], direct["green"], direct["p_value"]) == \
                 (single_results[i]["units"], single_results[i]["green"], single_results[i]["p_value"])
         log(f"per-text null: {len(single_results)} texts")
@@ -147,23 +160,25 @@ def main():
                summarize("per text (one answer, one key)", single_results, rng)]
     with open(os.path.join(OUT, "calibration.json"), "w") as f:
         json.dump(summary, f, indent=2)
+    def fpr(s, a, label=""):
+        lo, hi = s[f"{label}fpr_{a}_ci95"]
+        return f"{s[f'{label}fpr_{a}']:.4f} ({s[f'{label}rejections_{a}']}/{s['runs']}) [{lo:.4f}, {hi:.4f}]"
+
+    def ks(s, k):
+        d, pv = s[k]
+        return f"{d:.4f} ({pv:.2f})"
     print("| null | runs | mean units (rare wording) | KS D (p): all units / rare wording | KS D randomized (p): all units / rare wording "
           "| FPR α=0.01 [95% CI] | FPR α=0.001 [95% CI] |")
     print("|---|---|---|---|---|---|---|")
     for s in summary:
-        def fpr(a):
-            lo, hi = s[f"fpr_{a}_ci95"]
-            return f"{s[f'fpr_{a}']:.4f} ({s[f'rejections_{a}']}/{s['runs']}) [{lo:.4f}, {hi:.4f}]"
-
-        def ks(k):
-            d, pv = s[k]
-            return f"{d:.4f} ({pv:.2f})"
-        print(f"| {s['null']} | {s['runs']} | {s['mean_units']:.1f} ({s['mean_marked_units']:.1f}) | {ks('ks_all_units')} / {ks('ks_marked_form')} | "
-              f"{ks('ks_all_units_randomized')} / {ks('ks_marked_form_randomized')} | {fpr(0.01)} | {fpr(0.001)} |")
+        print(f"| {s['null']} | {s['runs']} | {s['mean_units']:.1f} ({s['mean_marked_units']:.1f}) | {ks(s, 'ks_all_units')} / {ks(s, 'ks_marked_form')} | "
+              f"{ks(s, 'ks_all_units_randomized')} / {ks(s, 'ks_marked_form_randomized')} | {fpr(s, 0.01)} | {fpr(s, 0.001)} |")
     print("\nFalse-positive rates of each test alone (α = 0.01, 0.001):")
     for s in summary:
         print(f"- {s['null']}: all units {s['all_units_fpr_0.01']:.4f}, {s['all_units_fpr_0.001']:.4f}; "
-              f"rare wording {s['marked_form_fpr_0.01']:.4f}, {s['marked_form_fpr_0.001']:.4f}")
+              f"rare wording {s['marked_form_fpr_0.01']:.4f}, {s['marked_form_fpr_0.001']:.4f}; "
+              f"weighted sign test {s['weighted_fpr_0.01']:.4f}, {s['weighted_fpr_0.001']:.4f} "
+              f"(KS D {ks(s, 'ks_weighted')}, randomized {ks(s, 'ks_weighted_randomized')}; mean units {s['mean_weighted_units']:.1f})")
 
 
 if __name__ == "__main__":

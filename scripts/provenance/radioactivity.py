@@ -12,7 +12,13 @@
    the first budget (1,000-token steps) at which p < 1e-6.
 
 usage: scripts/provenance/radioactivity.py [--answers 20000] [--fractions 1,0.2,0.05,0.01,0]
-           [--students ngram,neural] [--tokens 200000] [--seed 1]
+           [--students ngram,neural] [--tokens 200000] [--seed 1] [--split all|tune|report]
+
+Held out: --split tune uses one half of the answers (a fixed shuffle, whatever --seed is), --split report
+the other half; choices were tuned on `tune` with --seed 1 and are reported on `report` with fresh keys
+(--seed 2 and up: the key, the marked subset and the generations all follow the seed).
+The tokens-for-p<1e-6 column is given for the reported p-value (twice the smaller of the all-units and
+marked-form binomial tests) and, for comparison, for the weighted sign test reported beside it.
 Writes out/provenance/radioactivity.json and prints the tables.
 """
 import argparse
@@ -26,7 +32,12 @@ import numpy as np
 from common import OUT, detokenize, load_sharegpt_answers, log, mark, random_key, score_file, tokenize, write_jsonl
 from students import NeuralLM, NGramLM, Vocab
 
+SPLIT_SEED = 12345
 BUDGETS = [2_500, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000]
+
+
+def pfmt(p):
+    return f"{p:.1g}" if p > 0 else "<1e-300"
 
 
 def ptext(r):
@@ -54,14 +65,24 @@ def score_tokens(docs, vocab, key, budget, extra):
     return r
 
 
-def tokens_needed(docs, vocab, key, extra, limit, threshold=1e-6, step=1_000):
+def classic_p(r):
+    """The reported rule: twice the smaller of the all-units and marked-form binomial tests."""
+    return min(1.0, 2 * min(r["all_units_p_value"], r["marked_form_p_value"]))
+
+
+def weighted_p(r):
+    """The weighted sign test's p-value (reported beside the test, not in it)."""
+    return r["weighted_p_value"] if "weighted_p_value" in r else r["p_value"]
+
+
+def tokens_needed(docs, vocab, key, extra, limit, threshold=1e-6, step=1_000, pick=lambda r: r["p_value"]):
     """The first budget on a grid of `step` tokens with p < threshold (coarse search, then refined)."""
     coarse = [b for b in [5_000, 10_000, 20_000, 35_000, 50_000, 75_000, 100_000, 150_000, 200_000] if b <= limit]
     prev = 0
     for b in coarse:
-        if score_tokens(docs, vocab, key, b, extra)["p_value"] < threshold:
+        if pick(score_tokens(docs, vocab, key, b, extra)) < threshold:
             for fine in range(prev + step, b + 1, step if b - prev <= 20_000 else max(step, (b - prev) // 20)):
-                if score_tokens(docs, vocab, key, fine, extra)["p_value"] < threshold:
+                if pick(score_tokens(docs, vocab, key, fine, extra)) < threshold:
                     return fine
             return b
         prev = b
@@ -83,16 +104,23 @@ def main():
     ap.add_argument("--neural-hidden", type=int, default=128)
     ap.add_argument("--context-words", type=int, default=None, help="scheme parameter (experiments only)")
     ap.add_argument("--vote", default=None, help="unit vote (experiments only)")
+    ap.add_argument("--split", default="all", choices=["all", "tune", "report"])
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     extra = []
-    if args.context_words:
+    if args.context_words is not None:
         extra += ["--context-words", str(args.context_words)]
     score_extra = extra + (["--vote", args.vote] if args.vote else [])
     rng = random.Random(args.seed)
     key = random_key(rng)
 
     answers = load_sharegpt_answers(limit=args.answers, seed=args.seed)
+    if args.split != "all":
+        fixed = load_sharegpt_answers(seed=SPLIT_SEED)
+        half = len(fixed) // 2
+        chosen = fixed[:half] if args.split == "tune" else fixed[half:]
+        answers = chosen[: args.answers]
+        random.Random(args.seed).shuffle(answers)
     log(f"{len(answers)} answers; marking them with campaign hydra")
     marked, stats = mark(answers, key, campaign="hydra", extra=extra)
     log(stats)
@@ -131,7 +159,7 @@ def main():
                         "epochs": args.neural_epochs, "answers": limit, "hidden": args.neural_hidden}
             total = sum(map(len, gen))
             log(f"  generated {total} tokens in {len(gen)} documents; scoring")
-            write_jsonl(os.path.join(OUT, f"generated-{student}-{f:g}.jsonl"), [{"text": detokenize(vocab.decode(d))} for d in gen])
+            write_jsonl(os.path.join(OUT, f"generated-{student}-{f:g}{args.tag}.jsonl"), [{"text": detokenize(vocab.decode(d))} for d in gen])
             curve = []
             for b in BUDGETS:
                 if b > args.tokens:
@@ -139,27 +167,36 @@ def main():
                 r = score_tokens(gen, vocab, key, b, score_extra)
                 results["key_id"] = r["key_id"]
                 curve.append({k: r[k] for k in ["tokens", "units", "green", "green_share", "p_value", "log10_p_value",
-                                                "all_units_p_value", "marked_form_units", "marked_form_green", "marked_form_p_value"]})
+                                                "all_units_p_value", "marked_form_units", "marked_form_green", "marked_form_p_value",
+                                                "weighted_units", "weighted_green", "weighted_statistic", "weighted_max", "weight_counts"]})
+                curve[-1]["classic_p_value"] = classic_p(r)
+                curve[-1]["weighted_p_value"] = weighted_p(r)
                 log(f"  {r['tokens']:>7} tokens: {r['units']:>5} units, green {r['green_share']:.3f} (p {r['all_units_p_value']:.3g}); "
-                    f"rare wording {r['marked_form_green']}/{r['marked_form_units']} (p {r['marked_form_p_value']:.3g}); p = {r['p_value']:.3g}")
-            need = tokens_needed(gen, vocab, key, score_extra, args.tokens) if f > 0 else None
+                    f"rare wording {r['marked_form_green']}/{r['marked_form_units']} (p {r['marked_form_p_value']:.3g}); "
+                    f"weighted {r['weighted_statistic']}/{r['weighted_max']} over {r['weighted_units']} units (p {weighted_p(r):.3g}); p = {classic_p(r):.3g}")
+            need = tokens_needed(gen, vocab, key, score_extra, args.tokens, pick=classic_p) if f > 0 else None
+            need_weighted = tokens_needed(gen, vocab, key, score_extra, args.tokens, pick=weighted_p) if f > 0 else None
             results["students"].append({"student": student, "fraction": f, "marked_share": share, "info": info,
-                                        "curve": curve, "tokens_for_p_1e-6": need})
-            log(f"  tokens for p < 1e-6: {need if need else 'not reached within %d' % args.tokens}")
+                                        "curve": curve, "tokens_for_p_1e-6": need, "weighted_tokens_for_p_1e-6": need_weighted})
+            log(f"  tokens for p < 1e-6: {need if need else 'not reached within %d' % args.tokens} "
+                f"(weighted sign test: {need_weighted if need_weighted else 'not reached'})")
             with open(os.path.join(OUT, f"radioactivity{args.tag}.json"), "w") as fh:
                 json.dump(results, fh, indent=2)
 
     print(f"\nTokens changed by marking: {quality['token_change'] * 100:+.3f}% ({n_clean} -> {n_marked}); {stats}\n")
     print("Cells: reported p (twice the smaller of the two tests) [all units: green share of units; rare wording: "
-          "units where the key put it / units].\n")
-    header = "| student | marked | " + " | ".join(f"{b // 1000}k tokens" for b in BUDGETS if b <= args.tokens) + " | tokens for p < 1e-6 |"
+          "units where the key put it / units]. Last columns: tokens for p < 1e-6 with it, and with the weighted sign test.\n")
+    header = "| student | marked | " + " | ".join(f"{b // 1000}k tokens" for b in BUDGETS if b <= args.tokens) + " | tokens for p < 1e-6 | weighted sign test |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for s in results["students"]:
-        cells = [f"{ptext(c)} [{c['green_share']:.2f} of {c['units']}; {c['marked_form_green']}/{c['marked_form_units']}]" for c in s["curve"]]
-        need = s["tokens_for_p_1e-6"]
-        need_text = "—" if s["fraction"] == 0 else (f"{need:,}" if need else f"not within {args.tokens:,}")
-        print(f"| {s['student']} | {s['fraction']:.0%} | " + " | ".join(cells) + f" | {need_text} |")
+        cells = [f"{pfmt(c['classic_p_value'])} [{c['green_share']:.2f} of {c['units']}; {c['marked_form_green']}/{c['marked_form_units']}]"
+                 for c in s["curve"]]
+
+        def need_text(need):
+            return "—" if s["fraction"] == 0 else (f"{need:,}" if need else f"not within {args.tokens:,}")
+        print(f"| {s['student']} | {s['fraction']:.0%} | " + " | ".join(cells)
+              + f" | {need_text(s['tokens_for_p_1e-6'])} | {need_text(s.get('weighted_tokens_for_p_1e-6'))} |")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,13 @@ extension VariantLexicon {
         "nowadays",
     ]
 
+    /// Words before which `while` is the noun (`a while`, `worth your while`) or a loop (`nested while
+    /// loops`, `do while`), not the conjunction.
+    static let whileNouns: [String] = [
+        "a", "the", "your", "little", "long", "short", "good", "great", "whole", "worth", "quite", "once", "some",
+        "nested", "infinite", "do", "inner", "outer",
+    ]
+
     /// Spelling pairs whose two forms are both common in ordinary model text (reference: the first
     /// answers of the ShareGPT corpus), so neither is a rare, marked form.
     static let balancedSpellings: Set<String> = ["endeavor", "travelers", "canceled", "theater", "judgment", "acknowledgment"]
@@ -57,7 +64,8 @@ extension VariantLexicon {
     /// `!than` the following word is not in that set; `W`, `P`, `E` it is in that set; `start` at the
     /// start of a sentence; `comma` a comma follows the form; `punct` punctuation follows the form;
     /// `T` it is `that`; `!ofwhen` it is not `of`, `when`, `where` or `that`; `!even-as` the word before
-    /// is not `even` or `as`.
+    /// is not `even` or `as`; `!while` the word before is not one of `whileNouns`; `!loop` the next word is
+    /// not `loop(s)` or `statement(s)`.
     static let table: [(String, String, String)] = {
         var t: [(String, String, String)] = [
             // Negative contractions: never before a subject (inverted questions).
@@ -102,6 +110,11 @@ extension VariantLexicon {
             ("learned", "learnt", "r"), ("spelled", "spelt", "r"), ("dreamed", "dreamt", "r"), ("burned", "burnt", ""),
             ("leaped", "leapt", ""), ("spoiled", "spoilt", "r"), ("inquiry", "enquiry", "r"), ("inquiries", "enquiries", "r"),
             ("focused", "focussed", "r"), ("focusing", "focussing", "r"), ("specialty", "speciality", "r"),
+            // A conjunction, never the noun (`a while`, `worth your while`): a word follows, and the one
+            // before is not a determiner or adjective of the noun.
+            ("while", "whilst", "next !while !loop r"),
+            ("finally", "lastly", "start comma r"),
+            ("website", "web site", "r"), ("websites", "web sites", "r"),
         ]
         // -ize / -ise, with their inflections.
         let ize = [
@@ -110,6 +123,8 @@ extension VariantLexicon {
             "specializ", "characteriz", "generaliz", "personaliz", "synchroniz", "moderniz", "mobiliz", "stabiliz",
             "monetiz", "centraliz", "localiz", "normaliz", "familiariz", "harmoniz", "revolutioniz", "sympathiz",
             "maximiz", "jeopardiz", "legaliz", "neutraliz", "hospitaliz", "scrutiniz", "energiz", "incentiviz",
+            "decentraliz", "civiliz", "globaliz", "fertiliz", "synthesiz", "symboliz", "socializ", "individualiz",
+            "polariz", "coloniz", "revitaliz", "virtualiz", "containeriz", "internationaliz", "capitaliz",
         ]
         var seen = Set<String>()
         for stem in ize where seen.insert(stem).inserted {

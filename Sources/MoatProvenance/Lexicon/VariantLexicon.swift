@@ -111,6 +111,8 @@ final class VariantLexicon: Sendable {
                 case "P": rule.nextIn = haveFollowers
                 case "E": rule.nextIn = ensureFollowers
                 case "!even-as": rule.prevNotIn = set(["even", "as"])
+                case "!while": rule.prevNotIn = set(Self.whileNouns)
+                case "!loop": rule.nextNotIn = set(["loop", "loops", "statement", "statements"])
                 case "T": rule.nextIn = set(["that"])
                 case "!ofwhen": rule.nextNotIn = set(["of", "when", "where", "that"])
                 case "start": rule.sentenceStart = true

@@ -5,6 +5,35 @@ import Darwin
 #endif
 import MoatCore
 
+/// The weighted sign test's result (see `ProvenanceScorer`): units per weight, the statistic, its exact
+/// p-value. Reported beside the test, for analysis; not part of the reported p-value.
+public struct WeightedResult: Sendable, Equatable {
+    /// `weightCounts[w - 1]`: scored units of weight w.
+    public var weightCounts: [Int]
+    /// Total weight of the units that follow the key.
+    public var statistic: Int
+    /// Units that follow the key.
+    public var green: Int
+    /// log10 P(S ≥ statistic) under the null.
+    public var log10PValue: Double
+    /// log10 P(S > statistic) (with `log10PValue`, a randomized p-value for calibration checks).
+    public var log10PValueAbove: Double
+
+    public init(weightCounts: [Int], statistic: Int, green: Int, log10PValue: Double, log10PValueAbove: Double) {
+        self.weightCounts = weightCounts
+        self.statistic = statistic
+        self.green = green
+        self.log10PValue = log10PValue
+        self.log10PValueAbove = log10PValueAbove
+    }
+
+    public var units: Int { weightCounts.reduce(0, +) }
+    /// Total weight of all scored units (the statistic's largest value).
+    public var maxStatistic: Int { weightCounts.enumerated().reduce(0) { $0 + ($1.offset + 1) * $1.element } }
+    /// Share of the total weight that follows the key (0.5 expected without the mark).
+    public var weightShare: Double { maxStatistic > 0 ? Double(statistic) / Double(maxStatistic) : 0 }
+}
+
 /// The result of a test: how many distinct units, how many follow the key, the exact p-value.
 public struct ProvenanceScore: Sendable, Equatable {
     public var keyID: String
@@ -26,9 +55,12 @@ public struct ProvenanceScore: Sendable, Equatable {
     public var markedUnits: Int
     /// Marked-form units where the key chose the rare form.
     public var markedGreen: Int
+    /// The weighted sign test (reported beside the two tests, not part of the p-value).
+    public var weighted: WeightedResult
 
     public init(keyID: String, campaign: String?, scheme: String, vote: String, texts: Int, occurrences: Int,
-                excludedByPrompt: Int, ties: Int, units: Int, green: Int, markedUnits: Int, markedGreen: Int) {
+                excludedByPrompt: Int, ties: Int, units: Int, green: Int, markedUnits: Int, markedGreen: Int,
+                weighted: WeightedResult) {
         self.keyID = keyID
         self.campaign = campaign
         self.scheme = scheme
@@ -41,6 +73,7 @@ public struct ProvenanceScore: Sendable, Equatable {
         self.green = green
         self.markedUnits = markedUnits
         self.markedGreen = markedGreen
+        self.weighted = weighted
     }
 
     /// Share of scored units that follow the key (0.5 expected without the mark).
@@ -163,6 +196,13 @@ public struct ProvenanceScore: Sendable, Equatable {
         j.key("marked_form_units"); j.int(markedUnits)
         j.key("marked_form_green"); j.int(markedGreen)
         j.key("marked_form_p_value"); j.double(pow(10, log10MarkedFormPValue))
+        j.key("weighted_units"); j.int(weighted.units)
+        j.key("weighted_green"); j.int(weighted.green)
+        j.key("weighted_statistic"); j.int(weighted.statistic)
+        j.key("weighted_max"); j.int(weighted.maxStatistic)
+        j.key("weight_counts"); j.beginArray(); for c in weighted.weightCounts { j.int(c) }; j.endArray()
+        j.key("weighted_p_value"); j.double(pow(10, weighted.log10PValue))
+        j.key("weighted_p_value_above"); j.double(pow(10, weighted.log10PValueAbove))
         j.key("z"); j.double(z)
         j.key("verdict"); j.string(verdict)
         j.key("statement"); j.string(statement)
@@ -182,6 +222,8 @@ public struct ProvenanceScore: Sendable, Equatable {
         lines.append("follow the key:     \(green)  (\(Self.percent(greenShare)); 95% CI \(Self.percent(low))–\(Self.percent(high)); 50% without the mark)  p = \(Self.formatP(log10AllUnitsPValue))")
         lines.append("rarer wording used: \(markedUnits) units, \(markedGreen) where the key put it  p = \(Self.formatP(log10MarkedFormPValue))")
         lines.append("p-value:            \(pValueText)  (twice the smaller of the two exact one-sided binomial tests)")
+        lines.append("weighted test:      \(weighted.units) units, weight \(weighted.statistic) of \(weighted.maxStatistic) follows the key  "
+            + "p = \(Self.formatP(weighted.log10PValue))  (for analysis only)")
         lines.append("verdict:            \(verdict)")
         lines.append("")
         lines.append(statement)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The test: do these texts follow a key's choices more often than chance?
 ///
 /// Every choice point (unit) in the texts is a class of two equivalent forms met in a context. The key
@@ -20,6 +26,15 @@
 /// is a fair coin against the key. The marked-form test is much stronger on text from a student trained
 /// on partly marked answers; the all-units test is stronger on the served answers themselves. The
 /// p-value reported is twice the smaller of the two (Bonferroni), valid whichever one is smaller.
+///
+/// A third, the weighted sign test, is computed beside them for analysis (JSON `weighted_*`), not in
+/// the reported p-value: every distinct unit scored once in the form it takes (a unit met in both forms
+/// in the form rarer in the texts), weighing more the rarer that form is among its class's occurrences
+/// in the texts (`weight(share:)`); its statistic is the total weight of the units that follow the key.
+/// Forms and weights depend only on the texts, so its null law is that of Σ wᵢ·Bᵢ with fair coins Bᵢ,
+/// whose tail `WeightedSignTest` computes exactly. Measured on students trained here, it was weaker
+/// than the marked-form test (weights from the texts' own shares are noisy where the evidence is thin),
+/// so the reported rule stayed as it was.
 public struct ProvenanceScorer: Sendable {
     /// How a unit met more than once is scored.
     public enum Vote: String, Sendable, CaseIterable {
@@ -95,10 +110,62 @@ public struct ProvenanceScorer: Sendable {
         }
     }
 
+    /// Weight levels of the weighted test: 1 ... `maxWeight`.
+    public static let maxWeight = 16
+
+    /// The weight of a unit whose scored form has `share` of its class's occurrences in the texts:
+    /// round(2·log2(1/share)), from 1 to 16 (share 1/2 weighs 2, 1/4 weighs 4, 1/16 weighs 8). Where a
+    /// student learned the key's choices from a share m of marked answers, writing a form that is rare
+    /// in its output is strong evidence (the form is there mostly where the key put it), writing the
+    /// common form weak evidence; log(1 + m/q) is the log-likelihood ratio of a unit in a form of natural
+    /// share q, which for m near 0.2 is close to proportional to this weight. Fixed in advance, from that
+    /// argument, not fitted to any text.
+    public static func weight(share: Double) -> Int {
+        guard share > 0 else { return maxWeight }
+        return max(1, min(maxWeight, Int((2 * log2(1 / share)).rounded())))
+    }
+
+    /// The weighted test's units, independent of any key: for each distinct unit, the form scored (the one
+    /// it takes; a unit met in both forms takes the form rarer in the texts, a tie when both are equally
+    /// common) and its weight (from that form's share of its class's occurrences in the texts, add-one
+    /// smoothed). Nil: a tie, not scored.
+    func weightedUnits() -> [(form: UInt8, weight: Int)?] {
+        var totals: [Int32: (Int, Int)] = [:]
+        for e in entries {
+            let t = totals[e.classIndex] ?? (0, 0)
+            totals[e.classIndex] = (t.0 + Int(e.counts.0), t.1 + Int(e.counts.1))
+        }
+        return entries.map { e in
+            let t = totals[e.classIndex]!
+            let form: UInt8
+            if e.counts.0 > 0 && e.counts.1 > 0 {
+                guard t.0 != t.1 else { return nil }
+                form = t.0 < t.1 ? 0 : 1
+            } else {
+                form = e.counts.0 > 0 ? 0 : 1
+            }
+            let share = (Double(form == 0 ? t.0 : t.1) + 1) / (Double(t.0 + t.1) + 2)
+            return (form, Self.weight(share: share))
+        }
+    }
+
     /// The test against `key`.
     public func score(key: FingerprintKey) -> ProvenanceScore {
         let lexicon = VariantLexicon.shared
         let green = key.greenForms(entries.map { ($0.tag, $0.context) })
+        var weightCounts = [Int](repeating: 0, count: Self.maxWeight)
+        var statistic = 0, weightedGreen = 0
+        for (u, g) in zip(weightedUnits(), green) {
+            guard let u else { continue }
+            weightCounts[u.weight - 1] += 1
+            if u.form == g {
+                statistic += u.weight
+                weightedGreen += 1
+            }
+        }
+        let tails = WeightedSignTest.logUpperTails(counts: weightCounts, statistic: statistic)
+        let weighted = WeightedResult(weightCounts: weightCounts, statistic: statistic, green: weightedGreen,
+                                      log10PValue: tails.atLeast / M_LN10, log10PValueAbove: tails.above / M_LN10)
         var units = 0, follows = 0, ties = 0, marked = 0, markedFollows = 0
         for (e, g) in zip(entries, green) {
             // The marked-form test: units of classes with a rare form, where that form appears.
@@ -115,7 +182,8 @@ public struct ProvenanceScorer: Sendable {
         }
         return ProvenanceScore(keyID: key.id, campaign: key.campaign, scheme: scheme.name, vote: vote.rawValue,
                                texts: texts, occurrences: occurrences, excludedByPrompt: excludedByPrompt,
-                               ties: ties, units: units, green: follows, markedUnits: marked, markedGreen: markedFollows)
+                               ties: ties, units: units, green: follows, markedUnits: marked, markedGreen: markedFollows,
+                               weighted: weighted)
     }
 
     /// Every distinct unit with its counts and the key's form, in the order first met (for an audit

@@ -108,7 +108,8 @@ struct FingerprintEngine: Sendable {
     private var sentenceStart = true
     private var curly = false
 
-    // Context: the last `contextWords` tokens, a ring.
+    // Context: the last `contextWords` tokens, a ring (with no context words, every unit of a class has the
+    // same context: one keyed choice per class and campaign).
     private var ctx: [UInt64]
     private var ctxHead = 0
     private var lookahead: [Run] = []
@@ -117,8 +118,8 @@ struct FingerprintEngine: Sendable {
         self.lexicon = lexicon
         self.key = key
         self.frozen = frozen
-        self.contextWords = max(1, min(contextWords, 8))
-        ctx = Array(repeating: 0, count: self.contextWords)
+        self.contextWords = max(0, min(contextWords, 8))
+        ctx = Array(repeating: 0, count: max(1, self.contextWords))
         lookahead.reserveCapacity(lexicon.maxWords + 2)
     }
 
@@ -374,9 +375,12 @@ struct FingerprintEngine: Sendable {
         return h
     }
 
-    private var lastToken: UInt64 { ctx[(ctxHead + contextWords - 1) % contextWords] }
+    /// The word (or class) before the current position, whatever the context width (rules read it).
+    private var lastToken: UInt64 = 0
 
     private mutating func push(_ token: UInt64) {
+        lastToken = token
+        guard contextWords > 0 else { return }
         ctx[ctxHead] = token
         ctxHead = (ctxHead + 1) % contextWords
     }

@@ -33,7 +33,7 @@ struct FingerprintKeyOptions: ParsableArguments {
     func validate() throws {
         if (keyEnv == nil) == (campaignKeyEnv == nil) { throw ValidationError("give exactly one of --key-env and --campaign-key-env") }
         if campaignKeyEnv != nil && campaign != nil { throw ValidationError("--campaign goes with --key-env (a campaign key is already one campaign's)") }
-        if let contextWords, !(1...8).contains(contextWords) { throw ValidationError("--context-words must be 1...8") }
+        if let contextWords, !(0...8).contains(contextWords) { throw ValidationError("--context-words must be 0...8") }
     }
 
     var scheme: FingerprintScheme { contextWords.map { FingerprintScheme(contextWords: $0) } ?? .standard }
