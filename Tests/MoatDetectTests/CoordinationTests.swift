@@ -125,7 +125,7 @@ struct CoordinationTests {
     }
 
     /// The same kind of campaign, its accounts starting one by one over half a day and each firing in only
-    /// half of the waves, most of them with an ordinary client: half of them are flagged within a day of its
+    /// half of the waves, a third of them with an ordinary client: half of them are flagged within a day of its
     /// first request (the cluster is established on a few accounts, the rest join on fewer bursts).
     @Test func scheduledCampaignIsFlaggedWithinADayOfItsFirstRequest() {
         var s = Synthetic()
@@ -142,9 +142,9 @@ struct CoordinationTests {
             for (k, m) in members.enumerated() where activeFrom[m]! <= wave && Double.random(in: 0..<1, using: &s.rng) < 0.5 {
                 var ts = wave + Int64.random(in: 0..<(15 * Timestamp.minute), using: &s.rng)
                 let ip = "98.207.\(k).\(Int(ts / (3 * Timestamp.day)) % 200 + 1)"
-                let ua = k % 3 == 0 ? "python-httpx/0.27.0" : ["OpenAI/Python 1.40.0", "Anthropic/Python 0.34.0"][k % 2]
+                let ua = k % 3 != 0 ? "python-httpx/0.27.0" : ["OpenAI/Python 1.40.0", "Anthropic/Python 0.34.0"][k % 2]
                 for _ in 0..<Int.random(in: 1...4, using: &s.rng) {
-                    if Double.random(in: 0..<1, using: &s.rng) < 0.4 {
+                    if Double.random(in: 0..<1, using: &s.rng) < 0.5 {
                         s.exchange(m, at: ts, system: Self.researchPrompts.randomElement(using: &s.rng)!,
                                    prompt: Synthetic.tasks.randomElement(using: &s.rng)!, ip: ip, ua: ua, thinking: true,
                                    maxTokens: 6_000, temperature: 0.4, output: 2_400)
@@ -161,7 +161,7 @@ struct CoordinationTests {
         let flagged = report.accounts.filter { $0.accountID.hasPrefix("sl-") }.compactMap { Timestamp(rfc3339: $0.flaggedAt)?.milliseconds }.sorted()
         #expect(flagged.count >= 36, "flagged \(flagged.count) of 40")
         let half = flagged.count >= 20 ? Double(flagged[19] - first) / Double(Timestamp.hour) : .infinity
-        #expect(half <= 24, "half of the campaign flagged after \(half) h")
+        #expect(half <= 24, "half of the campaign flagged after \(half) h: \(flagged.map { Int(Double($0 - first) / Double(Timestamp.hour)) })")
         #expect(report.accounts.allSatisfy { $0.accountID.hasPrefix("sl-") }, "benign flagged: \(report.accounts.map(\.accountID))")
     }
 
