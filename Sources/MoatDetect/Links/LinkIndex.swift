@@ -86,15 +86,17 @@ struct LinkIndex {
 
     /// Adds weight to a pair; returns the pair's totals.
     mutating func strengthen(_ a: Int32, _ b: Int32, kind: LinkKind, weight: Double, strong: Double, authored: Bool = false) -> Pair {
-        let key = Self.pairKey(a, b)
-        var p = pairs[key] ?? Pair()
+        // In place: one hash lookup instead of a read and a write.
+        Self.add(&pairs[Self.pairKey(a, b), default: Pair()], kind: kind, weight: weight, strong: strong, authored: authored)
+    }
+
+    private static func add(_ p: inout Pair, kind: LinkKind, weight: Double, strong: Double, authored: Bool) -> Pair {
         if kind.isHard { p.hard += Float(weight) } else { p.soft += Float(weight) }
         if kind.isHard, weight >= strong { p.strongHardKinds |= 1 << UInt16(kind.rawValue) }
         if kind == .ip || kind == .cloudPrefix { p.networkValues &+= p.networkValues < 255 ? 1 : 0 }
         if kind.isFamily, weight >= strong { p.strongFamilyKinds |= 1 << UInt16(kind.rawValue) }
         if authored, weight >= strong { p.authored = true }
         p.kinds |= 1 << UInt16(kind.rawValue)
-        pairs[key] = p
         return p
     }
 }
