@@ -56,17 +56,12 @@ public enum Replay {
         var n = 0
         loop: while true {
             switch channel.take() {
-            case .exchanges(var batch, let whole, let bytes):
-                let count = batch.count
-                // Digests are moved out of the batch into the engine, not copied (a copy retains every string).
-                batch.reverse()
-                var i = 0
-                while let e = batch.popLast() {
+            case .exchanges(let batch, let whole, let bytes):
+                for (i, e) in batch.enumerated() {
                     _ = engine.ingest(e)
                     if let peers, i < whole.count { for p in peers(whole[i]) { _ = engine.ingest(peer: p) } }
-                    i += 1
                 }
-                n += count
+                n += batch.count
                 progress?(n, bytes)
             case .end:
                 break loop
