@@ -114,39 +114,44 @@ struct CoActivity {
 
     static func streamKey(_ value: UInt64, scale: Int) -> UInt64 { StableHash.mix(value &+ UInt64(scale + 1) &* 0x51_7CC1_B727_220A) }
 
-    /// Notes that account `a` used `value` at `ts`. Returns the bursts that closed, and for each scale whether
-    /// the account newly entered a window (so its record counts one more active window).
-    /// `lastCells[s]` is the last window of scale `s` in which the account was already counted.
+    /// Notes that account `a` used `value` at `ts`. Appends the bursts that closed to `closed`, and to `entered`,
+    /// for each scale in which the account newly entered a window (so its record counts one more active window),
+    /// the stream and the window. `lastCells[s]` is the last window of scale `s` in which the account was already
+    /// counted.
     mutating func observe(_ a: Int32, kind: LinkKind, value: UInt64, ts: Int64, lastCells: [Int64?],
-                          _ closed: inout [Burst]) -> [(stream: UInt64, cell: Int64)] {
-        var entered: [(UInt64, Int64)] = []
-        for (s, scale) in scales.enumerated() {
+                          _ closed: inout [Burst], entered: inout [(stream: UInt64, cell: Int64)]) {
+        for s in scales.indices {
+            let scale = scales[s]
             let key = Self.streamKey(value, scale: s)
             let cell = ts / scale.cellMilliseconds
-            if streams[key] == nil {
+            var at = streams.index(forKey: key)
+            if at == nil {
                 streams[key] = Stream(kind: kind, value: value, scale: UInt8(s), cell: cell,
                                       ring: [UInt16](repeating: 0, count: scale.baselineCells + scale.skipCells), firstCell: cell)
+                at = streams.index(forKey: key)
             }
-            advance(key, to: cell, &closed)
+            // In place: a copy of the stream would copy its members, ring and windows on every write.
+            Self.advance(&streams.values[at!], key: key, to: cell, skip: scale.skipCells, minAccounts: minAccounts,
+                         lift: lift, alpha: alpha, trim: baselineTrim, &closed)
             // An account counts once per window.
             if let last = lastCells[s], last == cell { continue }
-            streams[key]!.members.append(a)
+            streams.values[at!].members.append(a)
             entered.append((key, cell))
         }
-        return entered
     }
 
     /// Closes the stream's current window if `cell` is later. A closed window is decided a few windows later:
     /// it is a burst when it holds far more accounts than both the windows before it and the windows after
     /// it. A wave is a spike; the start of office hours, a release day or any other ramp is not (the windows
     /// after stay high).
-    mutating func advance(_ key: UInt64, to cell: Int64, _ closed: inout [Burst]) {
-        guard var st = streams[key], cell > st.cell else { return }
+    /// `skip` is the stream's scale's `skipCells`; the rest are the detector's settings.
+    static func advance(_ st: inout Stream, key: UInt64, to cell: Int64, skip: Int, minAccounts: Int, lift: Double,
+                        alpha: Double, trim: Double, _ closed: inout [Burst]) {
+        guard cell > st.cell else { return }
         let x = st.members.count
         let m = st.ring.count
-        let skip = scales[Int(st.scale)].skipCells
         // The newest `skip` windows are left out of the baseline before.
-        let before = Self.trimmedMean(st.ring, newest: (st.ringPosition + m - 1) % m, skip: skip, trim: baselineTrim)
+        let before = Self.trimmedMean(st.ring, newest: (st.ringPosition + m - 1) % m, skip: skip, trim: trim)
         if x > 0 { st.cellsWithActivity += 1 }
         if x >= minAccounts {
             st.pending.append(Pending(cell: st.cell, members: st.members, before: before))
@@ -176,7 +181,6 @@ struct CoActivity {
                 closed.append(Burst(stream: key, cell: p.cell, members: p.members, count: count, baseline: baseline))
             }
         }
-        streams[key] = st
     }
 
     /// Mean of the ring's windows except the newest `skip`, leaving out the busiest `trim` share of them.

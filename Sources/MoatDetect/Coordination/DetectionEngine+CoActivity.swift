@@ -7,11 +7,16 @@ extension DetectionEngine {
                                     _ changes: inout [VerdictChange]) {
         guard let value, let v = links.values[value], v.common || v.members.count >= 2 else { return }
         let i = Int(a)
-        let keys = coactivity.scales.indices.map { CoActivity.streamKey(value, scale: $0) }
-        let lastCells: [Int64?] = keys.map { key in profiles[i].lastCells.first { $0.stream == key }?.cell }
+        // Scratch buffers kept across calls: this runs three times per exchange.
+        scratchCells.removeAll(keepingCapacity: true)
+        for s in coactivity.scales.indices {
+            let key = CoActivity.streamKey(value, scale: s)
+            scratchCells.append(profiles[i].lastCells.first { $0.stream == key }?.cell)
+        }
         closedBursts.removeAll(keepingCapacity: true)
-        let entered = coactivity.observe(a, kind: kind, value: value, ts: ts, lastCells: lastCells, &closedBursts)
-        for (stream, cell) in entered {
+        scratchEntered.removeAll(keepingCapacity: true)
+        coactivity.observe(a, kind: kind, value: value, ts: ts, lastCells: scratchCells, &closedBursts, entered: &scratchEntered)
+        for (stream, cell) in scratchEntered {
             noteWindow(a, stream: stream, cell: cell)
             // Remember the window, so the account counts once per window (a small most-recent-first list).
             if let k = profiles[i].lastCells.firstIndex(where: { $0.stream == stream }) { profiles[i].lastCells.remove(at: k) }

@@ -30,6 +30,8 @@ public struct DetectionEngine {
     /// Accounts seen on each autonomous system.
     var asnHolders: [Int: Int] = [:]
     var closedBursts: [CoActivity.Burst] = []
+    var scratchCells: [Int64?] = []
+    var scratchEntered: [(stream: UInt64, cell: Int64)] = []
     /// Template keys that sign the head of a prompt (its framing), as opposed to its payload.
     var headTemplates: Set<UInt64> = []
     var modelFirstSeen: [String: Int64] = [:]
@@ -102,7 +104,7 @@ public struct DetectionEngine {
 
     /// Takes one exchange already reduced to what detection reads (stage 1 of the staged engine; `moat detect`
     /// computes digests on its reading thread). The same verdicts as `ingest(_:)` with the full exchange.
-    public mutating func ingest(_ d: ExchangeDigest) -> [VerdictChange] {
+    public mutating func ingest(_ d: consuming ExchangeDigest) -> [VerdictChange] {
         reorder.push(d)
         var changes: [VerdictChange] = []
         while let next = reorder.pop(draining: false) { process(next, &changes) }
@@ -218,9 +220,8 @@ public struct DetectionEngine {
             recentIDs = []
             idWindowStart = ts
         }
-        if recentIDs.contains(id) || olderIDs.contains(id) { return true }
-        recentIDs.insert(id)
-        return false
+        if olderIDs.contains(id) { return true }
+        return !recentIDs.insert(id).inserted
     }
 
     /// The hash of the /24 (IPv4) or /48 (IPv6) prefix, and whether the AS is a hosting provider.
@@ -237,7 +238,27 @@ public struct DetectionEngine {
         }
         if let asn = e.client.asn, config.hostingASNs.contains(asn) { hosting = true }
         guard let ip = e.client.ip else { return (nil, hosting) }
-        return (StableHash.of(Self.prefixLabel(ip), seed: 13), hosting)
+        return (Self.prefixHash(ip), hosting)
+    }
+
+    /// `StableHash.of(prefixLabel(ip), seed: 13)`, without building the label.
+    static func prefixHash(_ ip: String) -> UInt64 {
+        var h = StableHash(seed: 13)
+        let utf8 = ip.utf8
+        if utf8.contains(58) {  // ':': the first three groups, then "::/48"
+            var colons = 0
+            for b in utf8 {
+                if b == 58 { colons += 1; if colons == 3 { break } }
+                h.add(b)
+            }
+            h.add("::/48")
+        } else if let lastDot = utf8.lastIndex(of: 46) {
+            for b in utf8[..<lastDot] { h.add(b) }
+            h.add(".0/24")
+        } else {
+            h.add(ip)
+        }
+        return h.value
     }
 
     static func prefixLabel(_ ip: String) -> String {
@@ -265,7 +286,8 @@ public struct DetectionEngine {
             return
         }
         // A model first seen well after the replay began is a new release; note how fast accounts move to it.
-        guard let start = firstEventTs, first - start > Timestamp.day, profiles[Int(a)].models[model] == 1 else { return }
+        guard let start = firstEventTs, first - start > Timestamp.day,
+              profiles.withUnsafeBufferPointer({ $0[Int(a)].models[model] }) == 1 else { return }
         let hours = Double(ts - first) / Double(Timestamp.hour)
         let previous = profiles[Int(a)].fastestModelSwitchHours ?? .infinity
         profiles[Int(a)].fastestModelSwitchHours = min(previous, hours)

@@ -18,7 +18,8 @@ struct ReorderBuffer {
 
     var count: Int { heap.count }
 
-    mutating func push(_ e: ExchangeDigest) {
+    mutating func push(_ e: consuming ExchangeDigest) {
+        let ts = e.exchange.ts.milliseconds
         let slot: Int32
         if let reused = free.popLast() {
             slot = reused
@@ -27,7 +28,7 @@ struct ReorderBuffer {
             slot = Int32(slots.count)
             slots.append(e)
         }
-        heap.append(Key(ts: e.exchange.ts.milliseconds, seq: sequence, slot: slot))
+        heap.append(Key(ts: ts, seq: sequence, slot: slot))
         sequence += 1
         var i = heap.count - 1
         while i > 0 {
@@ -36,7 +37,7 @@ struct ReorderBuffer {
             heap.swapAt(i, parent)
             i = parent
         }
-        watermark = max(watermark, e.exchange.ts.milliseconds)
+        watermark = max(watermark, ts)
     }
 
     /// The next exchange whose time is at least `window` older than the newest seen (or any, when draining).

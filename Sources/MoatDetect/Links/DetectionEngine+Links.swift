@@ -206,14 +206,15 @@ extension DetectionEngine {
     mutating func updateScore(_ a: Int32, ts: Int64, _ changes: inout [VerdictChange]) {
         let i = Int(a)
         let old = profiles[i].score
-        var new = profiles[i].components(config).score(config)
+        // The profile is read in place: the array's getter would copy it whole (a dozen references) per call.
+        var new = profiles.withUnsafeBufferPointer { $0[i].components(config).score(config) }
         // Traffic an account sends in step with others is scored on its own: cover traffic cannot dilute it.
         // Once it is synchronized with one value, so is its traffic with any other value on whose bursts an
         // established cluster formed and in which it took part (a campaign's system prompt beside its client).
         let coordinated = profiles[i].coRecords.contains { $0.synchronized }
         for r in profiles[i].coRecords
         where r.synchronized || (coordinated && Int(r.burstCells) >= config.syncPartMinBursts && coactivity.established(r.stream, config)) {
-            new = max(new, profiles[i].components(config, part: r.behaviour).score(config))
+            new = max(new, profiles.withUnsafeBufferPointer { $0[i].components(config, part: r.behaviour).score(config) })
         }
         profiles[i].score = new
         let root = find(a)

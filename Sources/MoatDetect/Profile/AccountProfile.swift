@@ -193,8 +193,8 @@ struct AccountProfile {
         }
         let isNew = (ageAtFirstUseDays.map { $0 < c.newAccountDays } ?? false) ? 1.0 : 0.0
         let pivot = pivotWindow > 0 ? (Double(pivotNew) + 0.05 * a) / (Double(pivotWindow) + a) : 0
-        let floodKinds = [LinkKind.systemPrompt, .template].map { Int(overflow[Int($0.rawValue)]) }
-        let flood = floodKinds.contains { $0 >= c.floodValues } ? 1.0 : 0.0
+        let flood = Int(overflow[Int(LinkKind.systemPrompt.rawValue)]) >= c.floodValues
+            || Int(overflow[Int(LinkKind.template.rawValue)]) >= c.floodValues ? 1.0 : 0.0
         // Round the clock: nearly every hour of the day carries a fair share of the traffic (people sleep).
         var steadyHours = 0
         let meanPerHour = Double(exchanges) / 24
