@@ -145,6 +145,16 @@ extension DetectionEngine {
         campaigns[c].memoryEvidence = memorySentence(old, label: label, held: held, of: holders)
     }
 
+    /// Ties campaign `c`, detected after `old` went silent, to it when links other than families meet them.
+    mutating func tieReturn(_ c: Int, to old: Int) {
+        guard campaigns[c].returnOf == nil else { return }
+        campaigns[c].returnOf = old
+        campaigns[c].operatorID = campaigns[old].operatorID
+        campaigns[c].memoryEvidence = "Tied by campaign memory to \(campaigns[old].id) (operator \(campaigns[old].operatorID)), "
+            + "silent since \(Timestamp(milliseconds: campaigns[old].lastActive).rfc3339), before this campaign was detected: "
+            + "their accounts are linked, so they are one operator's, but they are kept apart as a takedown and a return."
+    }
+
     func memorySentence(_ old: Int, label: String, held: Int, of holders: Int) -> String {
         "Tied by campaign memory to \(campaigns[old].id) (operator \(campaigns[old].operatorID)), silent since "
             + "\(Timestamp(milliseconds: campaigns[old].lastActive).rfc3339): these accounts share none of its infrastructure "

@@ -135,6 +135,15 @@ extension DetectionEngine {
     mutating func union(_ a: Int32, _ b: Int32, ts: Int64, _ changes: inout [VerdictChange]) {
         var ra = find(a), rb = find(b)
         guard ra != rb, var ga = groups[ra], var gb = groups[rb] else { return }
+        // Two campaigns, one of which had gone silent before the other was detected: a takedown and a return.
+        // They stay two campaigns of one operator, tied by memory, whatever links them (not only families).
+        if let x = ga.campaign.map(resolve), let y = gb.campaign.map(resolve), x != y {
+            let (old, new) = campaigns[x].detectedAt <= campaigns[y].detectedAt ? (x, y) : (y, x)
+            if Double(campaigns[new].detectedAt - campaigns[old].lastActive) > config.memoryGapHours * Double(Timestamp.hour) {
+                tieReturn(new, to: old)
+                return
+            }
+        }
         if ga.members.count < gb.members.count { swap(&ra, &rb); swap(&ga, &gb) }
         parent[Int(rb)] = ra
         ga.members.append(contentsOf: gb.members)
