@@ -276,6 +276,13 @@ def test_a_campaign_appears_on_the_live_overview_while_a_scenario_is_replayed(br
     rows = browser.find_elements(By.CSS_SELECTOR, "[data-live-rows=campaigns] tr")
     assert rows and rows[0].find_element(By.TAG_NAME, "a").get_attribute("href").startswith(gw["ui"] + "/campaigns/")
     assert int(browser.find_element(By.CSS_SELECTOR, "[data-live=requests]").text.replace(",", "")) > 0
+    # The first campaign can appear before the rate's first measurement: keep watching the rate while the
+    # replay runs (and shortly after).
+    deadline = time.time() + 60
+    while not seen_rate and time.time() < deadline:
+        rate = browser.find_element(By.CSS_SELECTOR, "[data-live=rate]").text
+        seen_rate = rate not in ("measuring", "0") and float(rate) > 0
+        time.sleep(1)
     assert seen_rate, "the request rate never showed traffic"
     print(f"first campaign on the overview {detected_after:.1f} s after the replay started")
     assert gw["replay"].wait(timeout=900) == 0, (gw["work"] / "replay.log").read_text()
