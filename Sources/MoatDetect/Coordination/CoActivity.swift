@@ -52,6 +52,11 @@ struct CoActivity {
         /// Members that extracted when they joined (a few): the hubs others join through.
         var anchors: [Int32] = []
         static let maxAnchors = 8
+
+        /// The share of an account's recent bursts that are this cluster's.
+        func overlap(_ bursts: Set<Int64>) -> Double {
+            Double(bursts.intersection(cells).count) / Double(max(1, bursts.count))
+        }
         /// Members waiting for the cluster to reach its minimum size before they count as coordinated.
         var waiting: [Int32] = []
         var cells: Set<Int64>

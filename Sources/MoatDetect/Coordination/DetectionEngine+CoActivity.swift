@@ -106,7 +106,7 @@ extension DetectionEngine {
         let expected = Double(record.activeCells) * coactivity.burstRate(record.stream, now: record.lastCell)
         var best: (Int, Double)?
         for (k, c) in st.clusters.enumerated() {
-            let overlap = Double(mine.intersection(c.cells).count) / Double(max(1, mine.count))
+            let overlap = c.overlap(mine)
             if overlap >= config.syncClusterOverlap, overlap > (best?.1 ?? -1) { best = (k, overlap) }
         }
         var joins: [(Int32, Int32)] = []
@@ -168,7 +168,7 @@ extension DetectionEngine {
             guard let st = coactivity.streams[r.stream] else { continue }
             let mine = Set(r.recentBursts)
             for c in st.clusters where c.members >= config.syncClusterMinAccounts {
-                let overlap = Double(mine.intersection(c.cells).count) / Double(max(1, mine.count))
+                let overlap = c.overlap(mine)
                 guard overlap >= config.syncClusterOverlap else { continue }
                 let reason = "bursts of the \(describeValue(st.value)) shared with \(profiles[Int(c.root)].id) and others"
                 if joinCampaign(a, hub(c), ts: ts, &changes, why: reason) { return }
