@@ -95,7 +95,10 @@ public struct DetectionConfig: Sendable {
     public var signupBurstFactor = 3.0
     /// ...and at least this many sign-ups.
     public var signupBurstMinAccounts = 5
-    /// An account's prompt template links it to others once the account has used it this many times.
+    /// An account's prompt template links it to others once the account has used it this many times. (At 2,
+    /// `standard`'s low-and-slow drip was found 2-5 h sooner on every seed, but on the small `smoke` world with
+    /// the built-in corpus, where unrelated campaigns reuse the same framings, three campaigns merged into
+    /// one: purity 23-40%. So 3.)
     public var templateMinUses = 3
     /// ...and its request shape (max_tokens, temperature, tools, thinking, stream) likewise.
     public var shapeMinUses = 3

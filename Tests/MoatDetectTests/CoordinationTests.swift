@@ -247,5 +247,97 @@ struct CoordinationTests {
         #expect(decoded == a)
         #expect(TextFamily.decode("fam1:xyz") == nil)
     }
+
+    /// Two waves of one operator, each its own hosting /24 and its own cards, each a campaign on its own.
+    /// Once the second is a campaign, its accounts also send from three of the first wave's addresses (a link
+    /// that is neither a family nor a burst). `firstWaveSilent` says whether the first wave stopped two days
+    /// before the second began.
+    static func twoWaves(firstWaveSilent: Bool) -> Report {
+        var s = Synthetic()
+        Self.background(&s, accounts: 30, days: 8)
+        let first = (0..<8).map { "wa-\($0)" }, second = (0..<8).map { "wb-\($0)" }
+        for (k, m) in first.enumerated() { s.account(m, card: "pm_a\(k % 2)", email: "mail-a.xyz") }
+        for (k, m) in second.enumerated() { s.account(m, card: "pm_b\(k % 2)", email: "mail-b.xyz") }
+        func extract(_ m: String, _ ts: Int64, _ ip: String, _ n: Int) {
+            s.exchange(m, at: ts, prompt: Synthetic.tasks[n % 4], ip: ip, org: "Hetzner Online GmbH", thinking: true,
+                       maxTokens: 8_000, output: 2_000)
+        }
+        // The first wave: days 0-2, or days 0-7 when it does not go silent.
+        let firstEnd = firstWaveSilent ? 2 * Timestamp.day : 7 * Timestamp.day
+        for (k, m) in first.enumerated() {
+            var n = 0
+            let begin: Int64 = s.start + Int64(k) * 600_000
+            for ts in stride(from: begin, to: s.start + firstEnd, by: Int(Timestamp.hour)) {
+                extract(m, ts, "5.9.40.\(n % 3 + 10)", n)
+                n += 1
+            }
+        }
+        // The second wave: from day 4, its own /24; from day 6, also three of the first wave's addresses.
+        for (k, m) in second.enumerated() {
+            var n = 0
+            let begin: Int64 = s.start + 4 * Timestamp.day + Int64(k) * 600_000
+            let end: Int64 = s.start + 8 * Timestamp.day
+            let lateFrom: Int64 = s.start + 6 * Timestamp.day
+            for ts in stride(from: begin, to: end, by: Int(Timestamp.hour)) {
+                let host = n % 3 + 10
+                let ip = ts >= lateFrom && n % 2 == 0 ? "5.9.40.\(host)" : "88.99.7.\(host)"
+                extract(m, ts, ip, n)
+                n += 1
+            }
+        }
+        return s.run()
+    }
+
+    /// A campaign that comes back after a takedown and is then linked to the first one (by addresses, not by a
+    /// family) stays its own campaign, tied to the first by campaign memory; the same link between two live
+    /// campaigns merges them.
+    @Test func campaignLinkedToASilentOneIsTiedByMemoryNotMerged() throws {
+        let silent = Self.twoWaves(firstWaveSilent: true)
+        let byAccount = Dictionary(silent.campaigns.flatMap { c in c.accounts.map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
+        let a = try #require(byAccount["wa-0"]), b = try #require(byAccount["wb-0"])
+        #expect(a.id != b.id, "the return was merged into the silent campaign")
+        #expect(b.relatedCampaigns == [a.id])
+        #expect(b.operatorID == a.operatorID)
+        #expect(b.evidence.contains { $0.contains("campaign memory") && $0.contains(a.id) })
+        #expect(Set(b.accounts).isSuperset(of: (0..<8).map { "wb-\($0)" }))
+
+        let live = Self.twoWaves(firstWaveSilent: false)
+        let merged = Dictionary(live.campaigns.flatMap { c in c.accounts.map { ($0, c.id) } }, uniquingKeysWith: { a, _ in a })
+        #expect(merged["wa-0"] != nil && merged["wa-0"] == merged["wb-0"], "two live campaigns so linked merge: \(live.campaigns.map(\.accounts))")
+    }
+
+    /// Accounts that share only soft values (one client, one system prompt, one request shape), each with its
+    /// own address, card and e-mail domain, keep no pair state: a soft value held by hundreds of accounts
+    /// would otherwise store a pair for every two of them. Two of them that then share an address do get a
+    /// pair, and it carries the soft evidence they already shared.
+    @Test func softValuesAloneStoreNoPairsAndAHardLinkCountsThem() {
+        var s = Synthetic()
+        Self.background(&s, accounts: 60, days: 1)
+        let members = (0..<40).map { "sv-\($0)" }
+        for (k, m) in members.enumerated() { s.account(m, email: "own\(k).example") }
+        for (k, m) in members.enumerated() {
+            for n in 0..<6 {
+                s.exchange(m, at: s.start + Int64(n * 40 + k) * 60_000, system: Self.researchPrompts[0], prompt: Synthetic.tasks[n % 4],
+                           ip: "73.40.\(k).9", maxTokens: 4_000, temperature: 0.2)
+            }
+        }
+        let before = s.engine()
+        #expect(before.links.pairs.values.allSatisfy { $0.hard > 0 }, "a pair without hard evidence was stored")
+        let ids = Set(members.compactMap { before.index[$0] })
+        #expect(!before.links.pairs.keys.contains { ids.contains(Int32(truncatingIfNeeded: $0 >> 32)) || ids.contains(Int32(truncatingIfNeeded: $0)) },
+                "soft values alone stored pairs")
+        for n in 0..<4 {
+            for m in members.prefix(2) {
+                s.exchange(m, at: s.start + Int64(300 + n) * 60_000, system: Self.researchPrompts[0], prompt: Synthetic.tasks[n],
+                           ip: "5.9.40.77", org: "Hetzner Online GmbH", maxTokens: 4_000, temperature: 0.2)
+            }
+        }
+        let engine = s.engine()
+        let key = LinkIndex.pairKey(engine.index["sv-0"]!, engine.index["sv-1"]!)
+        let pair = engine.links.pairs[key]
+        #expect(pair != nil && pair!.hard > 0)
+        #expect((pair?.soft ?? 0) > 0, "the pair did not count the soft values the two share")
+        #expect((pair?.familyKindCount ?? 0) >= 2)
+    }
 }
 

@@ -3,7 +3,9 @@
 // distribution of every group of accounts (benign look-alikes by their id prefix, campaigns by label),
 // and why each false positive was flagged.
 //
-//   moat-lab DIR [--set name=value]... [--out REPORT] [--quiet]
+//   moat-lab DIR [--set name=value]... [--out REPORT] [--quiet] [--no-eval]
+//     (--no-eval: detection alone, for timing and peak memory; MOAT_LAB_READ_ONLY=1: only parse and digest the
+//     log, the reading thread's share of the work)
 //   moat-lab simulate DIR SCENARIO SEED [BANK] [KINDS] [SCALE]
 //
 // It is not part of the product: it reads the simulator's id prefixes, which real logs do not have.
@@ -27,13 +29,14 @@ if args.first == "simulate", args.count >= 4 {
     exit(0)
 }
 guard let dir = args.first else {
-    FileHandle.standardError.write(Data("usage: moat-lab DIR [--set name=value]... [--out REPORT] [--quiet]\n".utf8))
+    FileHandle.standardError.write(Data("usage: moat-lab DIR [--set name=value]... [--out REPORT] [--quiet] [--no-eval]\n".utf8))
     exit(2)
 }
 args.removeFirst()
 var config = DetectionConfig()
 var out = dir + "/report-lab.json"
 var quiet = false
+var evaluate = true
 while !args.isEmpty {
     let a = args.removeFirst()
     switch a {
@@ -41,11 +44,21 @@ while !args.isEmpty {
         do { try config.set(args.removeFirst()) } catch { print("error: \(error)"); exit(2) }
     case "--out": out = args.removeFirst()
     case "--quiet": quiet = true
+    case "--no-eval": evaluate = false
     default: print("unknown argument \(a)"); exit(2)
     }
 }
 
 let started = Date()
+if ProcessInfo.processInfo.environment["MOAT_LAB_READ_ONLY"] != nil {
+    // The reading side alone (parse and digest, stage 1), for the split of CPU between the two threads.
+    let reader = try ExchangeReader(path: dir + "/exchanges.jsonl")
+    var book = SignatureBook(capacity: 200_000)
+    var n = 0
+    while let e = try reader.next() { _ = ExchangeDigest(e, hashes: config.familyHashes, book: &book); n += 1 }
+    print(String(format: "read and digested %d exchanges in %.1f s", n, Date().timeIntervalSince(started)))
+    exit(0)
+}
 let accounts = try readAccounts(path: dir + "/accounts.jsonl")
 let labels = try readLabels(path: dir + "/labels.jsonl")
 let engine = try Replay.engine(try ExchangeReader(path: dir + "/exchanges.jsonl"), accounts: accounts, config: config)
@@ -54,6 +67,10 @@ let seconds = Date().timeIntervalSince(started)
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.sortedKeys]
 try encoder.encode(report).write(to: URL(fileURLWithPath: out))
+if !evaluate {
+    print(String(format: "detect %.1f s (no evaluation)", seconds))
+    exit(0)
+}
 let (e, _) = try EvaluationFiles.evaluate(labelsPath: dir + "/labels.jsonl", reportPath: out, exchangesPath: dir + "/exchanges.jsonl")
 
 func p(_ x: Double?) -> String { x.map { String(format: "%.2f%%", $0 * 100) } ?? "-" }

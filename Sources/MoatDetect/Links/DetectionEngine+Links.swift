@@ -40,6 +40,7 @@ extension DetectionEngine {
             return
         }
         profiles[i].values.insert(key)
+        if !kind.isHard { profiles[i].softValues.append(key) }
         profiles[i].kindCounts[k] += 1
         let kindWeight = (config.kindWeights[kind] ?? 0) * scale
         let population = max(Double(profiles.count), config.rarityFloorAccounts)
@@ -62,8 +63,19 @@ extension DetectionEngine {
             if let org, profiles[Int(other)].identity?.orgID == org { continue }
             // Already in one group: the link adds nothing, and not storing it keeps memory per account flat.
             if find(a) == find(other) { continue }
-            let p = links.strengthen(a, other, kind: kind, weight: w, strong: config.minHardKindWeight,
-                                     authored: isFamilyValue(key, kind))
+            let authored = isFamilyValue(key, kind)
+            // Soft evidence only strengthens pairs that have hard evidence; a pair's first hard link counts the
+            // soft values its two accounts already share.
+            let p: LinkIndex.Pair
+            if kind.isHard {
+                let seed = links.hasPair(a, other) ? LinkIndex.Pair() : sharedSoftEvidence(a, other)
+                p = links.strengthen(a, other, kind: kind, weight: w, strong: config.minHardKindWeight, authored: authored,
+                                     seed: seed)
+            } else {
+                guard let existing = links.strengthenExisting(a, other, kind: kind, weight: w, strong: config.minHardKindWeight,
+                                                              authored: authored) else { continue }
+                p = existing
+            }
             if qualifies(p) {
                 let reason = "links with \(profiles[Int(other)].id) (\(kindNames(p.kinds)); hard weight \(fmt(Double(p.hard))), all \(fmt(Double(p.hard + p.soft))))"
                 // Accounts that also share authored text join at a lower score: the group's bar still decides.
@@ -77,6 +89,22 @@ extension DetectionEngine {
             }
         }
         if isFamilyValue(key, kind) { reconcile(value: key, holder: a, ts: ts, &changes) }
+    }
+
+    /// The soft evidence two accounts share (client stacks, system-prompt families, templates, request shapes),
+    /// weighed by each value's rarity now: what a pair starts with when its first hard link arrives.
+    func sharedSoftEvidence(_ a: Int32, _ b: Int32) -> LinkIndex.Pair {
+        var p = LinkIndex.Pair()
+        let (x, y) = profiles[Int(a)].softValues.count <= profiles[Int(b)].softValues.count ? (Int(a), Int(b)) : (Int(b), Int(a))
+        guard !profiles[x].softValues.isEmpty else { return p }
+        let population = max(Double(profiles.count), config.rarityFloorAccounts)
+        for key in profiles[x].softValues where profiles[y].values.contains(key) {
+            guard let v = links.values[key], !v.common else { continue }
+            let w = (config.kindWeights[v.kind] ?? 0) * LinkIndex.rarity(holders: v.members.count, population: population, seen: profiles.count)
+            guard w > 0 else { continue }
+            _ = LinkIndex.add(&p, kind: v.kind, weight: w, strong: config.minHardKindWeight, authored: isFamilyValue(key, v.kind))
+        }
+        return p
     }
 
     /// Whether a pair's links are strong and varied enough to put the two accounts in one group.

@@ -7,7 +7,11 @@ import Darwin
 /// Accounts grouped by what they share, and the weighted links between pairs of accounts.
 ///
 /// Each shared value (an IP, a card, a template...) links a new holder to the holders before it, with a
-/// weight that falls as the value becomes common. A value held by more accounts than its kind's cap
+/// weight that falls as the value becomes common. Only pairs with hard evidence (infrastructure, identity)
+/// are stored: a pair without any can never join two accounts, and soft values (client stacks, prompt
+/// families, request shapes) shared by hundreds of accounts would otherwise fill memory with such pairs
+/// (three in four pairs on `standard`). A pair's soft evidence is counted when its first hard link
+/// arrives, from the soft values the two accounts share then. A value held by more accounts than its kind's cap
 /// stops linking, so the work per exchange stays bounded however long the log is.
 struct LinkIndex {
     struct Value {
@@ -42,6 +46,8 @@ struct LinkIndex {
     var values: [UInt64: Value] = [:]
     var labels: [UInt64: String] = [:]
     var pairs: [UInt64: Pair] = [:]
+
+    func hasPair(_ a: Int32, _ b: Int32) -> Bool { pairs.index(forKey: Self.pairKey(a, b)) != nil }
 
     static func pairKey(_ a: Int32, _ b: Int32) -> UInt64 {
         let (lo, hi) = a < b ? (a, b) : (b, a)
@@ -84,13 +90,28 @@ struct LinkIndex {
         }
     }
 
-    /// Adds weight to a pair; returns the pair's totals.
-    mutating func strengthen(_ a: Int32, _ b: Int32, kind: LinkKind, weight: Double, strong: Double, authored: Bool = false) -> Pair {
+    /// Adds weight to a pair, creating it from `seed` if there is none yet; returns the pair's totals.
+    mutating func strengthen(_ a: Int32, _ b: Int32, kind: LinkKind, weight: Double, strong: Double, authored: Bool = false,
+                             seed: Pair = Pair()) -> Pair {
+        let key = Self.pairKey(a, b)
         // In place: one hash lookup instead of a read and a write.
-        Self.add(&pairs[Self.pairKey(a, b), default: Pair()], kind: kind, weight: weight, strong: strong, authored: authored)
+        if let at = pairs.index(forKey: key) {
+            return Self.add(&pairs.values[at], kind: kind, weight: weight, strong: strong, authored: authored)
+        }
+        var p = seed
+        let totals = Self.add(&p, kind: kind, weight: weight, strong: strong, authored: authored)
+        pairs[key] = p
+        return totals
     }
 
-    private static func add(_ p: inout Pair, kind: LinkKind, weight: Double, strong: Double, authored: Bool) -> Pair {
+    /// Adds weight to a pair only if it exists; nil when it does not.
+    mutating func strengthenExisting(_ a: Int32, _ b: Int32, kind: LinkKind, weight: Double, strong: Double,
+                                     authored: Bool = false) -> Pair? {
+        guard let at = pairs.index(forKey: Self.pairKey(a, b)) else { return nil }
+        return Self.add(&pairs.values[at], kind: kind, weight: weight, strong: strong, authored: authored)
+    }
+
+    static func add(_ p: inout Pair, kind: LinkKind, weight: Double, strong: Double, authored: Bool) -> Pair {
         if kind.isHard { p.hard += Float(weight) } else { p.soft += Float(weight) }
         if kind.isHard, weight >= strong { p.strongHardKinds |= 1 << UInt16(kind.rawValue) }
         if kind == .ip || kind == .cloudPrefix { p.networkValues &+= p.networkValues < 255 ? 1 : 0 }

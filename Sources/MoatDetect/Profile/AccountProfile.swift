@@ -49,6 +49,8 @@ struct AccountProfile {
     /// Values this account has registered in the link index, how many of each kind, and how many more it
     /// offered past its budget for the kind (a flood).
     var values: Set<UInt64> = []
+    /// The soft ones among them (client stacks, system-prompt families, templates, request shapes), in order.
+    var softValues: [UInt64] = []
     var kindCounts = [UInt16](repeating: 0, count: LinkKind.allCases.count)
     var overflow = [UInt16](repeating: 0, count: LinkKind.allCases.count)
     /// Exchanges per network value (IP, hosting prefix), for the share of traffic a shared address carries.
