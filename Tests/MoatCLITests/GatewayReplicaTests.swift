@@ -34,9 +34,9 @@ struct GatewayReplicaTests {
     /// Starts `moat serve` as a replica on the PostgreSQL store: `GatewayRestartTests.serve` with this replica's own
     /// SQLite store (its exchange log) and name; the same SQLite file again when restarted under the same name.
     static func replica(store: String, mock: Int, dir: URL, name: String, processes: Processes,
-                        limits: String? = nil, replay: Bool = false, life: String = "") throws -> (Spawned, proxy: Int, admin: Int) {
+                        limits: String? = nil, replay: Bool = false, life: String = "", extra: String = "") throws -> (Spawned, proxy: Int, admin: Int) {
         try GatewayRestartTests.serve(store: store, mock: mock, dir: dir, name: name + life, processes: processes, limits: limits, replay: replay,
-                                      extra: "local_store: \"\(dir.appendingPathComponent("\(name).sqlite").path)\"\nreplica_name: \(name)\n")
+                                      extra: "local_store: \"\(dir.appendingPathComponent("\(name).sqlite").path)\"\nreplica_name: \(name)\n" + extra)
     }
 
     /// Sends `count` requests at once (a thread each) to `port`; returns their statuses (0: no answer).

@@ -36,7 +36,7 @@ struct GatewaySharedStateTests {
         #expect(o.auditOnA == o.auditOnB && o.auditOnA.contains("override-removed operator account:acct-x"), "A: \(o.auditOnA)\nB: \(o.auditOnB)\n\(d)")
     }
 
-    @Test("a replica that blocked accounts is SIGKILLed and restarted: it refuses them from its first request on; the other replica reads detection's audit entries and campaigns",
+    @Test("a replica that blocked accounts is SIGKILLed and restarted: it refuses them from its first request on; the other replica reads detection's audit entries and campaigns, and follows a campaign choice",
           .timeLimit(.minutes(15)))
     func restartedReplicaRefusesBlockedAccountsAtOnce() async throws {
         let o = try await GatewayCrashTests.onThread { try Self.restartRun() }
@@ -51,6 +51,14 @@ struct GatewaySharedStateTests {
         #expect(o.detectionAuditOnStandby.isSuperset(of: o.blockedAtKill),
                 "blocked accounts without detection's audit entry on the standby: \(Set(o.blockedAtKill).subtracting(o.detectionAuditOnStandby).sorted().prefix(10))\n\(d)")
         #expect(o.campaignsOnStandby > 0, "the standby lists no campaign\n\(d)")
+        // "Fingerprint and keep serving", chosen on the leader for a blocked account's campaign: the standby serves
+        // that account (fingerprinted) within 1 s; the choice removed on the standby, the leader refuses it again.
+        print(String(format: "campaign choice %@ made on the leader: a blocked member served by the standby after %.3f s; removed on the standby: refused by the leader after %.3f s",
+                     o.choiceCampaign ?? "-", o.choiceServedAfter, o.choiceRemovedAfter))
+        #expect(o.choiceCampaign != nil, "no blocked account in a campaign\n\(d)")
+        #expect(o.choiceBefore == 403, "the member was not refused by the standby before the choice: \(o.choiceBefore)\n\(d)")
+        #expect(o.choiceServedAfter <= Self.overrideBound, "the standby served the chosen campaign after \(o.choiceServedAfter) s\n\(d)")
+        #expect(o.choiceRemovedAfter <= Self.overrideBound, "the leader refused again after \(o.choiceRemovedAfter) s\n\(d)")
     }
 
     @Test("moat export on a PostgreSQL store writes the combined log byte for byte as moat export on the replica's SQLite store, --since too",
@@ -143,7 +151,28 @@ struct GatewaySharedStateTests {
         var standbyRole = ""
         var detectionAuditOnStandby: Set<String> = []
         var campaignsOnStandby = 0
+        var choiceCampaign: String?
+        var choiceBefore = 0
+        var choiceServedAfter = Double.infinity
+        var choiceRemovedAfter = Double.infinity
         var diagnostics = ""
+    }
+
+    /// The environment variable the replicas of the restart test read their fingerprint master key from.
+    static let fingerprintKeyEnv = "MOAT_SHARED_STATE_TEST_FINGERPRINT_KEY"
+
+    /// A key for `account` made through `admin`, and what a request with it gets from `proxy` (event time given).
+    static func probe(admin: Int, proxy: Int, account: String) throws -> Int {
+        let created = try GatewayRestartTests.admin(admin, "POST", "/admin/keys", body: #"{"account":"\#(account)"}"#)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(created.body)) as? [String: Any],
+              let secret = object["secret"] as? String else { return -1 }
+        return probe(proxy: proxy, secret: secret)
+    }
+
+    static func probe(proxy: Int, secret: String) -> Int {
+        (try? RawHTTP.send(port: proxy, path: "/v1/messages",
+                           headers: [("x-api-key", secret), ("Content-Type", "application/json"), ("x-moat-event-time", "2026-01-01T00:00:00Z")],
+                           body: Array(#"{"model":"m","max_tokens":8,"messages":[{"role":"user","content":"probe"}]}"#.utf8), timeout: 10).status) ?? 0
     }
 
     static func restartRun() throws -> RestartOutcome {
@@ -164,11 +193,16 @@ struct GatewaySharedStateTests {
         let mock = try GatewayRestartTests.mock(dir: dir, processes: processes)
         var o = RestartOutcome()
         var notes = ["exchanges: \(total), replica a killed after \(total / 2)"]
+        // A fingerprint master key of the test's own, in a variable no other test reads (the replicas inherit it).
+        setenv(Self.fingerprintKeyEnv, String(repeating: "5eed", count: 16), 1)
+        let fingerprint = "fingerprint: {key_env: \(Self.fingerprintKeyEnv)}\n"
 
         // Replica a leads detection; replica b stands by.
-        let a = try GatewayReplicaTests.replica(store: pg.url, mock: mock, dir: dir, name: "replica-a", processes: processes, replay: true)
+        let a = try GatewayReplicaTests.replica(store: pg.url, mock: mock, dir: dir, name: "replica-a", processes: processes, replay: true,
+                                                extra: fingerprint)
         _ = GatewayFailoverTests.waitFor(5) { GatewayFailoverTests.detection(a.admin).role == "leader" }
-        let b = try GatewayReplicaTests.replica(store: pg.url, mock: mock, dir: dir, name: "replica-b", processes: processes, replay: true)
+        let b = try GatewayReplicaTests.replica(store: pg.url, mock: mock, dir: dir, name: "replica-b", processes: processes, replay: true,
+                                                extra: fingerprint)
         let replayed = try run(["replay", exchanges, "--gateway", "http://127.0.0.1:\(a.proxy)", "--admin", "http://127.0.0.1:\(a.admin)",
                                 "--admin-token", GatewayRestartTests.adminToken, "--concurrency", "1", "--limit", "\(total / 2)"])
         notes.append(replayed.stdout.split(separator: "\n").first.map(String.init) ?? "")
@@ -187,24 +221,32 @@ struct GatewaySharedStateTests {
         }
         o.campaignsOnStandby = list(b.admin, "/admin/campaigns").count
 
+        // A campaign choice made on the leader is followed by the standby; removed on the standby, by the leader.
+        let member = list(a.admin, "/admin/accounts").first { $0["action"] as? String == "block" && $0["campaign"] is String }
+        if let member, let account = member["account"] as? String, let campaign = member["campaign"] as? String {
+            o.choiceCampaign = campaign
+            let created = try GatewayRestartTests.admin(b.admin, "POST", "/admin/keys", body: #"{"account":"\#(account)"}"#)
+            let secret = (try? JSONSerialization.jsonObject(with: Data(created.body)) as? [String: Any])?["secret"] as? String ?? ""
+            o.choiceBefore = probe(proxy: b.proxy, secret: secret)
+            notes.append("campaign choice for \(campaign) (member \(account)): on b before \(o.choiceBefore)")
+            let chosen = try GatewayRestartTests.admin(a.admin, "PUT", "/admin/campaign-choices/\(campaign)",
+                                                       body: #"{"action":"fingerprint","expires_in_hours":1,"reason":"watch it"}"#)
+            notes.append("choice on a: \(chosen.status) \(chosen.text.prefix(300))")
+            o.choiceServedAfter = GatewayFailoverTests.waitFor(10) { probe(proxy: b.proxy, secret: secret) == 200 } ?? .infinity
+            let removed = try GatewayRestartTests.admin(b.admin, "DELETE", "/admin/campaign-choices/\(campaign)")
+            notes.append("choice removed on b: \(removed.status)")
+            o.choiceRemovedAfter = GatewayFailoverTests.waitFor(10) { (try? probe(admin: a.admin, proxy: a.proxy, account: account)) == 403 } ?? .infinity
+        }
+
         kill(a.0.pid, SIGKILL)
         o.killedBySignal = a.0.waitForExit(seconds: 10) && a.0.terminatedBySignal(SIGKILL)
         // Restarted on its own SQLite store and the shared one: the first requests it serves are the probes.
         let spawned = Date()
         let restarted = try GatewayReplicaTests.replica(store: pg.url, mock: mock, dir: dir, name: "replica-a", processes: processes,
-                                                        replay: true, life: "-restarted")
+                                                        replay: true, life: "-restarted", extra: fingerprint)
         o.restartSeconds = Date().timeIntervalSince(spawned)
         for account in o.blockedAtKill.prefix(12) {
-            let created = try GatewayRestartTests.admin(restarted.admin, "POST", "/admin/keys", body: #"{"account":"\#(account)"}"#)
-            guard let object = try? JSONSerialization.jsonObject(with: Data(created.body)) as? [String: Any],
-                  let secret = object["secret"] as? String else {
-                o.probes[account] = -1
-                continue
-            }
-            let reply = try RawHTTP.send(port: restarted.proxy, path: "/v1/messages",
-                                         headers: [("x-api-key", secret), ("Content-Type", "application/json"), ("x-moat-event-time", "2026-01-01T00:00:00Z")],
-                                         body: Array(#"{"model":"m","max_tokens":8,"messages":[{"role":"user","content":"probe"}]}"#.utf8), timeout: 10)
-            o.probes[account] = reply.status
+            o.probes[account] = try probe(admin: restarted.admin, proxy: restarted.proxy, account: account)
         }
         o.diagnostics = notes.joined(separator: "\n") + "\nblocked at the kill: \(o.blockedAtKill.count)"
             + "\nrestarted replica:\n\(restarted.0.logText().suffix(2_000))\nreplica b:\n\(b.0.logText().suffix(1_500))"
