@@ -280,6 +280,8 @@ public actor Enforcer {
     /// Saves the campaigns with their evidence: at most once a second while verdicts change, every 30 s while
     /// exchanges arrive, and at once when `force`.
     func saveCampaignsIfDue(force: Bool = false) {
+        // While catching up, the campaigns are those of a past moment: saved (and published) once caught up.
+        guard !resuming else { return }
         let now = ContinuousClock.now
         let due = force ? (campaignsDirty || ingested != ingestedAtCampaignSave)
             : campaignsDirty ? now - campaignsSavedAt >= .seconds(1)
