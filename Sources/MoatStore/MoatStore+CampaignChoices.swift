@@ -25,6 +25,13 @@ public struct CampaignChoice: Sendable, Equatable, Codable {
     }
 
     public func isActive(at now: Date) -> Bool { now < until }
+
+    /// Throws `MoatStoreError` for an action outside `CampaignChoice.actions` (any store).
+    public func validate() throws {
+        guard CampaignChoice.actions.contains(action) else {
+            throw MoatStoreError("campaign choice `\(action)` is not one of fingerprint, withhold_reasoning+fingerprint")
+        }
+    }
 }
 
 extension Schema {
@@ -48,9 +55,7 @@ extension MoatStore {
     /// Sets a campaign's choice, replacing any earlier one. Throws `MoatStoreError` for an action outside
     /// `CampaignChoice.actions`.
     public func setCampaignChoice(_ c: CampaignChoice) throws {
-        guard CampaignChoice.actions.contains(c.action) else {
-            throw MoatStoreError("campaign choice `\(c.action)` is not one of fingerprint, withhold_reasoning+fingerprint")
-        }
+        try c.validate()
         try pool.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO campaign_choices (campaign, action, until, reason, actor, at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -6,6 +6,8 @@ import MoatCore
 public struct AuditFilter: Sendable, Equatable {
     /// Entries whose subject contains this text (`account:acct-1`, `key:`, a campaign id).
     public var subject: String?
+    /// Entries whose subject is exactly this.
+    public var exactSubject: String?
     /// Entries whose action starts with this (`review`, `key-revoked`, `override`).
     public var action: String?
     /// Entries by this actor, exactly.
@@ -14,8 +16,10 @@ public struct AuditFilter: Sendable, Equatable {
     public var since: Date?
     public var limit: Int
 
-    public init(subject: String? = nil, action: String? = nil, actor: String? = nil, since: Date? = nil, limit: Int = 200) {
+    public init(subject: String? = nil, exactSubject: String? = nil, action: String? = nil, actor: String? = nil, since: Date? = nil,
+                limit: Int = 200) {
         self.subject = subject
+        self.exactSubject = exactSubject
         self.action = action
         self.actor = actor
         self.since = since
@@ -34,6 +38,10 @@ extension MoatStore {
         if let s = filter.subject, !s.isEmpty {
             clauses.append("subject LIKE ? ESCAPE '\\'")
             arguments.append("%" + like(s) + "%")
+        }
+        if let s = filter.exactSubject {
+            clauses.append("subject = ?")
+            arguments.append(s)
         }
         if let a = filter.action, !a.isEmpty {
             clauses.append("action LIKE ? ESCAPE '\\'")

@@ -77,3 +77,34 @@ extension MoatStore {
         }
     }
 }
+
+extension MoatStore {
+    /// Up to `limit` rows of the log after row `after`, in the order they were logged: each exchange's event
+    /// time (Unix milliseconds, as `export` orders by) and contract JSON line, with the last row read.
+    /// What a replica ships to the combined log of a shared store.
+    public func loggedRows(after: Int64, limit: Int) throws -> (rows: [LoggedRow], last: Int64) {
+        try pool.read { db in
+            var rows: [LoggedRow] = []
+            rows.reserveCapacity(min(limit, 4_096))
+            var last = after
+            let cursor = try Row.fetchCursor(db, sql: "SELECT rowid, ts_ms, line FROM exchanges WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                                             arguments: [after, limit])
+            while let row = try cursor.next() {
+                last = row[0]
+                rows.append(LoggedRow(tsMilliseconds: row[1], line: row[2]))
+            }
+            return (rows, last)
+        }
+    }
+}
+
+/// One exchange of the log: its event time (Unix milliseconds) and its contract JSON line.
+public struct LoggedRow: Sendable, Equatable {
+    public var tsMilliseconds: Int64
+    public var line: String
+
+    public init(tsMilliseconds: Int64, line: String) {
+        self.tsMilliseconds = tsMilliseconds
+        self.line = line
+    }
+}

@@ -27,16 +27,23 @@ public struct Override: Sendable, Equatable, Codable {
     }
 }
 
+extension Override {
+    /// Throws `MoatStoreError` for a scope or action outside `Override.scopes` / `Override.actions` (any store).
+    public func validate() throws {
+        guard Override.scopes.contains(scope) else {
+            throw MoatStoreError("override scope `\(scope)` is not one of account, org, key")
+        }
+        guard Override.actions.contains(action) else {
+            throw MoatStoreError("override action `\(action)` is not one of \(Override.actions.sorted().joined(separator: ", "))")
+        }
+    }
+}
+
 extension MoatStore {
     /// Sets the override of (scope, subject), replacing any earlier one. Throws `MoatStoreError` for
     /// a scope or action outside `Override.scopes` / `Override.actions`.
     public func setOverride(_ o: Override) throws {
-        guard Override.scopes.contains(o.scope) else {
-            throw MoatStoreError("override scope `\(o.scope)` is not one of account, org, key")
-        }
-        guard Override.actions.contains(o.action) else {
-            throw MoatStoreError("override action `\(o.action)` is not one of \(Override.actions.sorted().joined(separator: ", "))")
-        }
+        try o.validate()
         try pool.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO overrides (scope, subject, action, reason, actor, at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MoatCore
 import MoatStore
 import PostgresNIO
 
@@ -20,11 +21,16 @@ extension PostgresStore: SharedDetectionStore {
         }
     }
 
-    public func ship(replica: String, lines: [String], through row: Int64) async throws {
+    public func ship(replica: String, rows: [LoggedRow], through row: Int64) async throws {
+        let lines = rows.map(\.line)
+        let times = rows.map(\.tsMilliseconds)
         do {
             try await client.withTransaction(logger: logger) { c in
-                if !lines.isEmpty {
-                    try await c.query("INSERT INTO exchange_log (replica, line) SELECT \(replica), unnest(\(lines)::text[])", logger: logger)
+                if !rows.isEmpty {
+                    try await c.query("""
+                        INSERT INTO exchange_log (replica, ts_ms, line)
+                        SELECT \(replica), t, l FROM unnest(\(times)::bigint[], \(lines)::text[]) WITH ORDINALITY AS r(t, l, n) ORDER BY n
+                        """, logger: logger)
                 }
                 try await c.query("""
                     INSERT INTO log_shipped (replica, last_row) VALUES (\(replica), \(row))
@@ -47,6 +53,27 @@ extension PostgresStore: SharedDetectionStore {
                 last = position
             }
             return (lines, last)
+        } catch {
+            throw wrap(error)
+        }
+    }
+
+    public func exportCombinedLog(since: Timestamp?, _ body: (String) throws -> Void) async throws {
+        let query: PostgresQuery = since.map {
+            "SELECT line FROM exchange_log WHERE ts_ms >= \($0.milliseconds) ORDER BY ts_ms, position"
+        } ?? "SELECT line FROM exchange_log ORDER BY ts_ms, position"
+        do {
+            // One transaction: a consistent snapshot, as the embedded store's export reads.
+            try await client.withTransaction(logger: logger) { c in
+                try await c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                for try await line in try await c.query(query, logger: logger).decode(String.self) {
+                    try body(line)
+                }
+            }
+        } catch let t as PostgresTransactionError {
+            // What the caller's `body` threw comes back as it was.
+            if let inner = t.closureError, !(inner is PSQLError) { throw inner }
+            throw wrap(t)
         } catch {
             throw wrap(error)
         }

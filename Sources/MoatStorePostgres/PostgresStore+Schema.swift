@@ -94,6 +94,38 @@ extension PostgresStore {
             "CREATE SEQUENCE verdicts_published",
             "CREATE INDEX verdicts_published_idx ON verdicts (published)",
         ]),
+        ("v3-operators", [
+            // Operators' decisions, shared by the replicas: `operator_state.version` moves with each change of
+            // an override or a campaign choice, in the same transaction, so that replicas reload them.
+            """
+            CREATE TABLE overrides (
+                scope TEXT NOT NULL, subject TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, actor TEXT NOT NULL,
+                at DOUBLE PRECISION NOT NULL, PRIMARY KEY (scope, subject))
+            """,
+            """
+            CREATE TABLE campaign_choices (
+                campaign TEXT PRIMARY KEY, action TEXT NOT NULL, until DOUBLE PRECISION NOT NULL, reason TEXT NOT NULL,
+                actor TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE TABLE operator_state (id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
+            "INSERT INTO operator_state (id, version) VALUES (1, 0)",
+            // The one audit trail of every replica (append-only); reasons as a JSON array, as in the embedded store.
+            """
+            CREATE TABLE audit (
+                id BIGSERIAL PRIMARY KEY, at DOUBLE PRECISION NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+                subject TEXT NOT NULL, reasons TEXT NOT NULL)
+            """,
+            "CREATE INDEX audit_subject ON audit (subject, id)",
+            // Campaigns as in the report, with their evidence (the detection leader saves them).
+            "CREATE TABLE campaigns (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL)",
+            // The combined log's event times (Unix milliseconds), for `moat export` in time order.
+            "ALTER TABLE exchange_log ADD COLUMN ts_ms BIGINT",
+            """
+            UPDATE exchange_log SET ts_ms = floor(extract(epoch FROM ((line::jsonb) ->> 'ts')::timestamptz) * 1000)::bigint
+            WHERE ts_ms IS NULL
+            """,
+            "CREATE INDEX exchange_log_ts ON exchange_log (ts_ms, position)",
+        ]),
     ]
 
     /// The migrations this version of Moat knows, in order.

@@ -65,6 +65,9 @@ public final class PostgresStore: Sendable {
     /// A PostgreSQL failure as a message for the operator: the server's own message when there is one.
     func wrap(_ error: any Error) -> PostgresStoreError {
         if let e = error as? PostgresStoreError { return e }
+        if let t = error as? PostgresTransactionError, let inner = t.closureError ?? t.beginError ?? t.commitError {
+            return wrap(inner)
+        }
         if let p = error as? PSQLError {
             if let message = p.serverInfo?[.message] {
                 return PostgresStoreError("PostgreSQL at \(url.description): \(message)")

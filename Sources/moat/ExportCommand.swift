@@ -2,14 +2,16 @@ import ArgumentParser
 import Foundation
 import MoatCore
 import MoatStore
+import MoatStorePostgres
 
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write the gateway's exchange log as contract JSON Lines.",
         discussion: """
             Writes every logged exchange (contract section 1) in time order, one per line, from --since \
-            on when given. The output is what `moat detect` reads.
+            on when given. The output is what `moat detect` reads. On a PostgreSQL store (--store \
+            postgres://...), the replicas' combined log, in the same format and order.
             """
     )
 
@@ -21,7 +23,7 @@ struct ExportCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
 
-    func run() throws {
+    func run() async throws {
         var from: Timestamp?
         if let since {
             guard let t = Timestamp(rfc3339: since) else {
@@ -29,7 +31,6 @@ struct ExportCommand: ParsableCommand {
             }
             from = t
         }
-        let store = try storeOptions.open(create: false)
         let handle: FileHandle
         if out == "-" {
             handle = FileHandle.standardOutput
@@ -43,18 +44,27 @@ struct ExportCommand: ParsableCommand {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 17)
         var count = 0
+        func write(_ line: String) throws {
+            buffer.append(contentsOf: line.utf8)
+            buffer.append(10)
+            count += 1
+            if buffer.count >= 1 << 16 {
+                try handle.write(contentsOf: buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
         do {
-            try store.exportExchanges(since: from) { line in
-                buffer.append(contentsOf: line.utf8)
-                buffer.append(10)
-                count += 1
-                if buffer.count >= 1 << 16 {
-                    try handle.write(contentsOf: buffer)
-                    buffer.removeAll(keepingCapacity: true)
-                }
+            if PostgresURL.isPostgres(storeOptions.store) {
+                let pg = try await PostgresStore.open(storeOptions.store)
+                defer { pg.close() }
+                try await pg.exportCombinedLog(since: from, write)
+            } else {
+                try storeOptions.open(create: false).exportExchanges(since: from, write)
             }
             if !buffer.isEmpty { try handle.write(contentsOf: buffer) }
             if out != "-" { try handle.close() }
+        } catch let failure as ValidationFailure {
+            throw failure
         } catch {
             throw ValidationFailure(message: "export: \(error)")
         }

@@ -69,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
             do {
                 let pg = try await PostgresStore.open(settings.store, logger: logger)
                 shared = pg
-                replica = try await ReplicaStore.load(directory: pg, limits: pg, detection: pg)
+                replica = try await ReplicaStore.load(directory: pg, limits: pg, detection: pg, operators: pg)
             } catch {
                 shared?.close()
                 throw ValidationFailure(message: "\(error)")

@@ -31,25 +31,12 @@ struct GatewayReplicaTests {
 
     static let adminToken = GatewayRestartTests.adminToken
 
-    /// Starts `moat serve` as a replica on the PostgreSQL store (free ports; retried if a port was taken meanwhile).
+    /// Starts `moat serve` as a replica on the PostgreSQL store: `GatewayRestartTests.serve` with this replica's own
+    /// SQLite store (its exchange log) and name; the same SQLite file again when restarted under the same name.
     static func replica(store: String, mock: Int, dir: URL, name: String, processes: Processes,
-                        limits: String? = nil, replay: Bool = false) throws -> (Spawned, proxy: Int, admin: Int) {
-        var logs = ""
-        for attempt in 1...3 {
-            let ports = try RawHTTP.freePorts(2)
-            let config = dir.appendingPathComponent("\(name)-\(attempt).yaml")
-            let yaml = GatewayRestartTests.config(store: store, mock: mock, proxy: ports[0], admin: ports[1], limits: limits, replay: replay)
-                + "local_store: \"\(dir.appendingPathComponent("\(name).sqlite").path)\"\nreplica_name: \(name)\n"
-            try yaml.write(to: config, atomically: true, encoding: .utf8)
-            let serve = try processes.spawn(["serve", "--config", config.path, "--log-level", "notice"],
-                                            log: dir.appendingPathComponent("\(name)-\(attempt).log"))
-            if GatewayCrashTests.waitHealthy(port: ports[0], serve), GatewayCrashTests.waitHealthy(port: ports[1], serve) {
-                return (serve, ports[0], ports[1])
-            }
-            logs += serve.logText()
-            serve.stop()
-        }
-        throw RawHTTP.Failure(description: "moat serve did not start:\n\(logs)")
+                        limits: String? = nil, replay: Bool = false, life: String = "", extra: String = "") throws -> (Spawned, proxy: Int, admin: Int) {
+        try GatewayRestartTests.serve(store: store, mock: mock, dir: dir, name: name + life, processes: processes, limits: limits, replay: replay,
+                                      extra: "local_store: \"\(dir.appendingPathComponent("\(name).sqlite").path)\"\nreplica_name: \(name)\n" + extra)
     }
 
     /// Sends `count` requests at once (a thread each) to `port`; returns their statuses (0: no answer).

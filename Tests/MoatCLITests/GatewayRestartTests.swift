@@ -123,14 +123,15 @@ struct GatewayRestartTests {
         """
     }
 
-    /// Starts `moat serve` on `store` (free ports; retried if a port was taken meanwhile).
+    /// Starts `moat serve` on `store` (free ports; retried if a port was taken meanwhile), with `extra` lines
+    /// appended to its configuration.
     static func serve(store: String, mock: Int, dir: URL, name: String, processes: Processes,
-                      limits: String? = nil, replay: Bool = true) throws -> (Spawned, proxy: Int, admin: Int) {
+                      limits: String? = nil, replay: Bool = true, extra: String = "") throws -> (Spawned, proxy: Int, admin: Int) {
         var logs = ""
         for attempt in 1...3 {
             let ports = try RawHTTP.freePorts(2)
             let config = dir.appendingPathComponent("\(name)-\(attempt).yaml")
-            try Self.config(store: store, mock: mock, proxy: ports[0], admin: ports[1], limits: limits, replay: replay)
+            try (Self.config(store: store, mock: mock, proxy: ports[0], admin: ports[1], limits: limits, replay: replay) + extra)
                 .write(to: config, atomically: true, encoding: .utf8)
             let serve = try processes.spawn(["serve", "--config", config.path, "--log-level", "notice"],
                                             log: dir.appendingPathComponent("\(name)-\(attempt).log"))

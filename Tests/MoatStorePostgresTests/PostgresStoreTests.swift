@@ -96,4 +96,73 @@ struct PostgresStoreTests {
         #expect(try await a.lease([day], now: now + 60)[0].granted == 0)
         #expect(try await a.lease([day], now: (now / 86_400).rounded(.down) * 86_400 + 86_400 + 1)[0].granted == 100)
     }
+
+    @Test("overrides, campaign choices, the audit trail and campaigns mean the same as in the embedded store; another replica sees each change by its version")
+    func operatorsShared() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let a = try await PostgresStore.open(server.url)
+        let b = try await PostgresStore.open(server.url)
+        defer { a.close(); b.close() }
+        let start = try #require(try await b.operatorState(after: -1))
+        #expect(start.overrides.isEmpty && start.campaignChoices.isEmpty)
+        #expect(try await b.operatorState(after: start.version) == nil)
+
+        let at = Date(timeIntervalSince1970: 1_800_000_000.25)
+        try await a.setOverride(Override(scope: "account", subject: "acct-1", action: "block", reason: "r", actor: "op", at: at))
+        try await a.setOverride(Override(scope: "org", subject: "org-1", action: "allow", at: at))
+        await #expect(throws: MoatStoreError.self) { try await a.setOverride(Override(scope: "planet", subject: "x", action: "block")) }
+        await #expect(throws: MoatStoreError.self) { try await a.setOverride(Override(scope: "account", subject: "x", action: "explode")) }
+        let changed = try #require(try await b.operatorState(after: start.version))
+        #expect(changed.overrides.map { "\($0.scope):\($0.subject):\($0.action)" } == ["account:acct-1:block", "org:org-1:allow"])
+        #expect(changed.overrides[0].reason == "r" && changed.overrides[0].actor == "op"
+                && abs(changed.overrides[0].at.timeIntervalSince1970 - at.timeIntervalSince1970) < 1e-6)
+        #expect(try await b.removeOverride(scope: "org", subject: "org-1"))
+        #expect(try await b.removeOverride(scope: "org", subject: "org-1") == false)
+        let removed = try #require(try await a.operatorState(after: changed.version))
+        #expect(removed.overrides.map(\.subject) == ["acct-1"] && removed.version > changed.version)
+        // Removing nothing moves no version.
+        #expect(try await a.operatorState(after: removed.version) == nil)
+
+        let until = Date(timeIntervalSince1970: 1_900_000_000)
+        try await a.setCampaignChoice(CampaignChoice(campaign: "C-0001", action: "fingerprint", until: until, reason: "watch", at: at))
+        await #expect(throws: MoatStoreError.self) { try await a.setCampaignChoice(CampaignChoice(campaign: "C-2", action: "block", until: until)) }
+        #expect(try await b.campaignChoices().map { "\($0.campaign) \($0.action) \($0.until.timeIntervalSince1970)" } == ["C-0001 fingerprint 1900000000.0"])
+        #expect(try await b.operatorState(after: removed.version)?.campaignChoices.count == 1)
+        #expect(try await b.removeCampaignChoice(campaign: "C-0001"))
+        #expect(try await a.campaignChoices().isEmpty)
+
+        // One trail, in the order written, newest first, filtered as the embedded store filters.
+        try await a.appendAudit([AuditEntry(at: at, actor: "operator", action: "override-block", subject: "account:acct-1", reasons: ["one", "two"]),
+                                 AuditEntry(at: at, actor: "detection", action: "block", subject: "account:acct-10", reasons: [])])
+        try await b.appendAudit(AuditEntry(at: at.addingTimeInterval(5), actor: "dashboard", action: "review-approve", subject: "account:acct_1"))
+        #expect(try await a.audit(AuditFilter()).map(\.action) == ["review-approve", "block", "override-block"])
+        #expect(try await a.audit(AuditFilter(subject: "acct-1")).map(\.subject) == ["account:acct-10", "account:acct-1"])
+        #expect(try await a.audit(limit: 10, subject: "account:acct-1").map(\.reasons) == [["one", "two"]])
+        #expect(try await a.audit(AuditFilter(action: "OVERRIDE")).count == 1)
+        #expect(try await a.audit(AuditFilter(actor: "detection")).map(\.subject) == ["account:acct-10"])
+        #expect(try await a.audit(AuditFilter(since: at.addingTimeInterval(1))).map(\.actor) == ["dashboard"])
+        #expect(try await a.audit(AuditFilter(limit: 1)).count == 1)
+
+        try await a.saveCampaigns([StoredCampaign(id: "C-0001", json: #"{"id":"C-0001"}"#), StoredCampaign(id: "C-0002", json: #"{"id":"C-0002"}"#)])
+        try await a.saveCampaigns([StoredCampaign(id: "C-0002", json: #"{"id":"C-0002","x":1}"#)])
+        #expect(try await b.campaignBodies() == [StoredCampaign(id: "C-0002", json: #"{"id":"C-0002","x":1}"#)])
+    }
+
+    @Test("the combined log exports in event-time order, ties in the order shipped, from --since on")
+    func combinedLogExportOrder() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let store = try await PostgresStore.open(server.url)
+        defer { store.close() }
+        try await store.ship(replica: "a", rows: [LoggedRow(tsMilliseconds: 3_000, line: "a3"), LoggedRow(tsMilliseconds: 1_000, line: "a1")], through: 2)
+        try await store.ship(replica: "b", rows: [LoggedRow(tsMilliseconds: 1_000, line: "b1"), LoggedRow(tsMilliseconds: 2_000, line: "b2")], through: 2)
+        var all: [String] = []
+        try await store.exportCombinedLog(since: nil) { all.append($0) }
+        #expect(all == ["a1", "b1", "b2", "a3"])
+        var since: [String] = []
+        try await store.exportCombinedLog(since: Timestamp(milliseconds: 2_000)) { since.append($0) }
+        #expect(since == ["b2", "a3"])
+        #expect(try await store.shippedRow(replica: "b") == 2)
+    }
 }

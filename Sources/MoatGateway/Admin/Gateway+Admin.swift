@@ -36,10 +36,10 @@ extension Gateway {
         }
         admin.get("/verdicts") { _, _ in try self.json(await self.enforcer.report().accounts) }
         admin.get("/campaigns") { _, _ in
-            // While detection resumes from the log on start, the campaigns it had saved.
-            if await !self.enforcer.resume.done {
-                let store = self.store
-                let bodies = try await offLoop { try store.campaignBodies() }
+            // While detection resumes from the log on start, the campaigns it had saved; on a replica that does
+            // not lead detection, the campaigns the leader saved in the shared store.
+            if await !self.enforcer.resume.done || (self.replica?.detection != nil && !self.leading.load(ordering: .relaxed)) {
+                let bodies = try await self.operators.campaignBodies()
                 let campaigns = try bodies.map { try JSONDecoder().decode(Report.Campaign.self, from: Data($0.json.utf8)) }
                 return try self.json(campaigns)
             }
@@ -57,17 +57,16 @@ extension Gateway {
             try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "review-\(decision)",
                                             subject: "account:" + account, reasons: entry.reasons))
             await self.enforcer.persist(account: account)
+            try await self.publishReviewed([account])
             return try self.json(entry)
         }
         admin.get("/audit") { request, _ in
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
             let subject = request.uri.queryParameters.get("subject").map { String($0) }
-            let store = self.store
-            return try self.json(try await offLoop { try store.audit(limit: limit, subject: subject) })
+            return try self.json(try await self.operators.audit(limit: limit, subject: subject))
         }
         admin.get("/overrides") { _, _ in
-            let store = self.store
-            return try self.json(try await offLoop { try store.overrides() })
+            return try self.json(try await self.operators.overrides())
         }
         admin.post("/overrides") { request, context in
             let body = try await request.decode(as: OverrideRequest.self, context: context)
@@ -78,8 +77,7 @@ extension Gateway {
             try self.requireFingerprintKey(for: action)
             let o = Override(scope: body.scope, subject: body.subject, action: action.rawValue, reason: body.reason ?? "",
                              actor: body.actor ?? "operator", at: Date())
-            let store = self.store
-            try await offLoop { try store.setOverride(o) }
+            try await self.operators.setOverride(o)
             self.actions.setOverride(o)
             var reasons = [o.reason]
             if action.fingerprints {
@@ -94,8 +92,7 @@ extension Gateway {
         admin.delete("/overrides/{scope}/{subject}") { _, context in
             let scope = try context.parameters.require("scope")
             let subject = try context.parameters.require("subject")
-            let store = self.store
-            guard try await offLoop({ try store.removeOverride(scope: scope, subject: subject) }) else { throw HTTPError(.notFound) }
+            guard try await self.operators.removeOverride(scope: scope, subject: subject) else { throw HTTPError(.notFound) }
             self.actions.removeOverride(scope: scope, subject: subject)
             try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "override-removed",
                                             subject: "\(scope):\(subject)", reasons: []))
@@ -103,8 +100,7 @@ extension Gateway {
         }
         // "Fingerprint and keep serving": per campaign, with an expiry and an audit entry.
         admin.get("/campaign-choices") { _, _ in
-            let store = self.store
-            return try self.json(try await offLoop { try store.campaignChoices() }.map { CampaignChoiceView($0, keys: self.fingerprintKeys) })
+            return try self.json(try await self.operators.campaignChoices().map { CampaignChoiceView($0, keys: self.fingerprintKeys) })
         }
         admin.put("/campaign-choices/{campaign}") { request, context in
             let campaign = try context.parameters.require("campaign")
@@ -120,8 +116,7 @@ extension Gateway {
             let now = Date()
             let choice = CampaignChoice(campaign: campaign, action: action.rawValue, until: now.addingTimeInterval(hours * 3600),
                                         reason: body.reason ?? "", actor: body.actor ?? "operator", at: now)
-            let store = self.store
-            try await offLoop { try store.setCampaignChoice(choice) }
+            try await self.operators.setCampaignChoice(choice)
             self.actions.setCampaignChoice(choice)
             try await self.audit(AuditEntry(
                 at: now, actor: choice.actor, action: "campaign-\(choice.action)", subject: "campaign:" + campaign,
@@ -131,8 +126,7 @@ extension Gateway {
         }
         admin.delete("/campaign-choices/{campaign}") { _, context in
             let campaign = try context.parameters.require("campaign")
-            let store = self.store
-            guard try await offLoop({ try store.removeCampaignChoice(campaign: campaign) }) else { throw HTTPError(.notFound) }
+            guard try await self.operators.removeCampaignChoice(campaign: campaign) else { throw HTTPError(.notFound) }
             self.actions.removeCampaignChoice(campaign)
             try await self.audit(AuditEntry(at: Date(), actor: "operator", action: "campaign-choice-removed",
                                             subject: "campaign:" + campaign, reasons: ["the policy's action applies again"]))
@@ -217,10 +211,16 @@ extension Gateway {
                                        resumeSeconds: resume.seconds, resumeCPUSeconds: resume.cpuSeconds, verdictsRecovered: resume.verdictsRecovered, ingested: ingested))
     }
 
-    /// Appends to the audit trail off the event loop.
+    /// Appends to the audit trail (the shared store's, or the embedded store's off the event loop).
     func audit(_ entry: AuditEntry) async throws {
-        let store = self.store
-        try await offLoop { try store.appendAudit(entry) }
+        try await operators.appendAudit(entry)
+    }
+
+    /// On a shared store: publishes operators' review decisions on `accounts`, so that every replica enforces them.
+    func publishReviewed(_ accounts: [String]) async throws {
+        guard let shared = replica?.detection else { return }
+        let verdicts = accounts.compactMap { account in actions.entry(account).map { StoredVerdict(account: account, $0) } }
+        try await shared.publish(verdicts)
     }
 
     func requireFingerprintKey(for action: GatewayAction) throws {

@@ -42,9 +42,11 @@ extension Dashboard {
         page(router, "/ui/accounts/{id}") { request, context, session in
             let id = try Self.parameter(context, "id")
             let store = self.store
-            let (keys, recent, exchanges, overrides) = try await self.blocking {
-                (try store.keys(account: id), try store.recentExchanges(account: id, limit: 50), try store.exchangeCount(account: id), try store.overrides())
+            let (recent, exchanges) = try await self.blocking {
+                (try store.recentExchanges(account: id, limit: 50), try store.exchangeCount(account: id))
             }
+            let keys = try await self.gateway.directory.keys(account: id)
+            let overrides = try await self.gateway.operators.overrides()
             let identity = self.gateway.accounts.identity(id)
             let entry = self.actions.entry(id)
             guard identity != nil || !keys.isEmpty || entry != nil || exchanges > 0 else {

@@ -12,8 +12,7 @@ extension Dashboard {
             let actor = q.get("actor").map { String($0) } ?? ""
             let limit = min(max(q.get("limit", as: Int.self) ?? 200, 1), 5_000)
             let filter = AuditFilter(subject: subject, action: action, actor: actor, limit: limit)
-            let store = self.store
-            let entries = try await self.blocking { try store.audit(filter) }
+            let entries = try await self.gateway.operators.audit(filter)
             var page = HTMLBuffer()
             page.add("""
                 <p>Every decision made by detection, operators and this dashboard, newest first. The trail is append-only.</p>

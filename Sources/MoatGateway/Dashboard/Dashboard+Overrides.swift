@@ -7,8 +7,7 @@ import MoatStore
 extension Dashboard {
     func registerOverrides(_ router: Router<GatewayRequestContext>) {
         page(router, "/ui/overrides") { request, _, session in
-            let store = self.store
-            let overrides = try await self.blocking { try store.overrides() }.sorted { ($0.scope, $0.subject) < ($1.scope, $1.subject) }
+            let overrides = try await self.gateway.operators.overrides().sorted { ($0.scope, $0.subject) < ($1.scope, $1.subject) }
             let allow = overrides.filter { $0.action == GatewayAction.allow.rawValue }
             let forced = overrides.filter { $0.action != GatewayAction.allow.rawValue }
             var page = HTMLBuffer()
@@ -44,16 +43,14 @@ extension Dashboard {
                 throw HTTPError(.badRequest, message: "The action is one of \(GatewayAction.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
             let o = Override(scope: scope, subject: subject, action: action, reason: String((form["reason"] ?? "").prefix(1000)), actor: Self.actor, at: Date())
-            let store = self.store
-            try await self.blocking { try store.setOverride(o) }
+            try await self.gateway.operators.setOverride(o)
             self.actions.setOverride(o)
             try await self.audit("override-\(o.action)", subject: "\(o.scope):\(o.subject)", reasons: [o.reason])
             return Self.back(form, "/ui/overrides", notice: "override-set")
         }
         action(router, "/ui/overrides/remove") { _, _, _, form in
             let scope = form["scope"] ?? "", subject = form["subject"] ?? ""
-            let store = self.store
-            guard try await self.blocking({ try store.removeOverride(scope: scope, subject: subject) }) else {
+            guard try await self.gateway.operators.removeOverride(scope: scope, subject: subject) else {
                 throw HTTPError(.notFound, message: "No override for \(scope) \(subject).")
             }
             self.actions.removeOverride(scope: scope, subject: subject)

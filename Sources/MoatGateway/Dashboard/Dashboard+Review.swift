@@ -50,13 +50,13 @@ extension Dashboard {
                 if let entry = self.actions.review(account, approve: approve) { decided.append((account, entry)) }
             }
             guard !decided.isEmpty else { throw HTTPError(.notFound, message: "Nothing from campaign \(id) waits for review.") }
-            let store = self.store
             let entries = decided.map { account, e in
                 AuditEntry(at: Date(), actor: Self.actor, action: "review-\(approve ? "approve" : "dismiss")", subject: "account:" + account,
                            reasons: ["campaign \(id)"] + e.reasons)
             }
-            try await self.blocking { for e in entries { try store.appendAudit(e) } }
+            try await self.gateway.operators.appendAudit(entries)
             await self.gateway.enforcer.persist(accounts: decided.map(\.0))
+            try await self.gateway.publishReviewed(decided.map(\.0))
             return Self.back(form, "/ui/review", notice: approve ? "approved" : "dismissed")
         }
         action(router, "/ui/review/{account}/{decision}") { request, context, _, form in
@@ -67,6 +67,7 @@ extension Dashboard {
             }
             try await self.audit("review-\(approve ? "approve" : "dismiss")", subject: "account:" + account, reasons: entry.reasons)
             await self.gateway.enforcer.persist(account: account)
+            try await self.gateway.publishReviewed([account])
             return Self.back(form, "/ui/review", notice: approve ? "approved" : "dismissed")
         }
     }

@@ -167,9 +167,8 @@ final class Dashboard: Sendable {
     }
 
     func audit(_ action: String, subject: String, reasons: [String]) async throws {
-        let store = self.store
         let entry = AuditEntry(at: Date(), actor: Self.actor, action: action, subject: subject, reasons: reasons)
-        try await blocking { try store.appendAudit(entry) }
+        try await gateway.operators.appendAudit(entry)
     }
 
     // MARK: - Responses

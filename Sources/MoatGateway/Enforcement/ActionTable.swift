@@ -109,6 +109,21 @@ public final class ActionTable: Sendable {
 
     public func setOverride(_ o: Override) { state.withLock { $0.set(o) } }
 
+    /// Replaces every override and campaign choice with `operators` (what replicas sharing a store follow:
+    /// an operator's decision made on another replica).
+    public func replaceOperatorState(_ operators: OperatorState) {
+        state.withLock { s in
+            s.keyOverrides = [:]
+            s.accountOverrides = [:]
+            s.orgOverrides = [:]
+            s.campaignChoices = [:]
+            for o in operators.overrides { s.set(o) }
+            for c in operators.campaignChoices {
+                if let a = GatewayAction(name: c.action) { s.campaignChoices[c.campaign] = (a, c.until.timeIntervalSince1970) }
+            }
+        }
+    }
+
     public func setCampaignChoice(_ c: CampaignChoice) {
         guard let a = GatewayAction(name: c.action) else { return }
         state.withLock { $0.campaignChoices[c.campaign] = (a, c.until.timeIntervalSince1970) }

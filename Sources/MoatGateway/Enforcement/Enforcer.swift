@@ -28,8 +28,12 @@ public actor Enforcer {
     public private(set) var ingestedFromJournal: Int64 = 0
     /// Audit entries of the current batch, written together with the verdicts they explain.
     private var pendingAudit: [AuditEntry] = []
-    /// Verdict changes not yet published to the replicas' shared store (collected only while leading).
-    private var outbox: [StoredVerdict] = []
+    /// Verdict changes, audit entries and campaigns not yet published to the replicas' shared store (collected
+    /// only while leading).
+    private var outbox = Publication()
+    /// Audit entries of the current batch to publish: those of verdicts that change what the replicas enforce
+    /// (a new leader's replay of verdicts already published adds none to the shared trail).
+    private var pendingPublishedAudit: [AuditEntry] = []
     private var publishes = false
     /// Accounts whose enforcement changed since the last write to the store.
     private var dirty: Set<String> = []
@@ -154,18 +158,23 @@ public actor Enforcer {
     /// Starts (or stops) collecting verdict changes to publish to the other replicas.
     func setPublishing(_ on: Bool) {
         publishes = on
-        if !on { outbox.removeAll() }
+        if !on {
+            outbox = Publication()
+            pendingPublishedAudit.removeAll()
+        }
     }
 
-    /// The verdict changes to publish since the last call.
-    func takeOutbox() -> [StoredVerdict] {
-        defer { outbox.removeAll(keepingCapacity: true) }
+    /// What to publish since the last call: verdict changes, audit entries, the campaigns if they changed.
+    func takeOutbox() -> Publication {
+        defer { outbox = Publication() }
         return outbox
     }
 
-    /// Puts back verdict changes that could not be published.
-    func returnToOutbox(_ verdicts: [StoredVerdict]) {
-        outbox = verdicts + outbox
+    /// Puts back what could not be published.
+    func returnToOutbox(_ p: Publication) {
+        outbox.verdicts = p.verdicts + outbox.verdicts
+        outbox.audit = p.audit + outbox.audit
+        if outbox.campaigns == nil { outbox.campaigns = p.campaigns }
     }
 
     /// Gives the engine accounts imported while the gateway runs.
@@ -204,9 +213,13 @@ public actor Enforcer {
             }
             let review = (campaignConfidence ?? 1) < policy.reviewBelowConfidence
             let reasons = engine.explain(accountID: change.accountID)
+            let previous = table.entry(change.accountID)
             table.set(change.accountID, ActionTable.Entry(
                 action: action, verdict: change.verdict.rawValue, campaign: change.campaignID, score: change.score,
                 since: Date(timeIntervalSince1970: change.at.seconds), reasons: reasons, pendingReview: review))
+            // Published to the shared audit trail only when it changes what the replicas enforce.
+            let news = previous.map { $0.action != action || $0.verdict != change.verdict.rawValue || $0.campaign != change.campaignID
+                                      || $0.pendingReview != review } ?? true
             dirty.insert(change.accountID)
             if change.verdict == .campaign || change.campaignID != nil { campaignsDirty = true }
             if policy.reviewBelowConfidence > 0, let id = change.campaignID, let c = campaignConfidence,
@@ -216,6 +229,7 @@ public actor Enforcer {
                     dirty.insert(account)
                     audit(account, action: action.rawValue,
                           ["campaign \(id) reached confidence \(c) (review threshold \(policy.reviewBelowConfidence)): queued verdict enforced"])
+                    if publishes, let entry = pendingAudit.last { pendingPublishedAudit.append(entry) }
                 }
             }
             let allowlisted = table.isAllowlisted(account: change.accountID, org: org)
@@ -234,6 +248,7 @@ public actor Enforcer {
             if allowlisted { why.append("not enforced: the account or its organisation is allowlisted") }
             if review { why.append("queued for review: campaign confidence below \(policy.reviewBelowConfidence)") }
             audit(change.accountID, action: recorded, why)
+            if publishes, news, let entry = pendingAudit.last { pendingPublishedAudit.append(entry) }
         }
     }
 
@@ -246,7 +261,11 @@ public actor Enforcer {
     private func writeAudit() {
         guard !pendingAudit.isEmpty || !dirty.isEmpty else { return }
         let verdicts = dirty.sorted().compactMap { account in table.entry(account).map { StoredVerdict(account: account, $0) } }
-        if publishes { outbox += verdicts }
+        if publishes {
+            outbox.verdicts += verdicts
+            outbox.audit += pendingPublishedAudit
+            pendingPublishedAudit.removeAll(keepingCapacity: true)
+        }
         do {
             try store.saveEnforcement(verdicts: verdicts, audit: pendingAudit)
             pendingAudit.removeAll(keepingCapacity: true)
@@ -260,7 +279,9 @@ public actor Enforcer {
 
     /// Saves the campaigns with their evidence: at most once a second while verdicts change, every 30 s while
     /// exchanges arrive, and at once when `force`.
-    private func saveCampaignsIfDue(force: Bool = false) {
+    func saveCampaignsIfDue(force: Bool = false) {
+        // While catching up, the campaigns are those of a past moment: saved (and published) once caught up.
+        guard !resuming else { return }
         let now = ContinuousClock.now
         let due = force ? (campaignsDirty || ingested != ingestedAtCampaignSave)
             : campaignsDirty ? now - campaignsSavedAt >= .seconds(1)
@@ -275,6 +296,7 @@ public actor Enforcer {
         encoder.outputFormatting = [.sortedKeys]
         do {
             let bodies = try campaigns.map { (id: $0.id, json: String(decoding: try encoder.encode($0), as: UTF8.self)) }
+            if publishes { outbox.campaigns = bodies.map { StoredCampaign(id: $0.id, json: $0.json) } }
             try store.saveCampaigns(bodies)
             campaignsDirty = false
             campaignsSavedAt = now
@@ -323,6 +345,29 @@ public actor Enforcer {
             // Let report and admin calls in between batches.
             await Task.yield()
         }
+        let recovered = endCatchUp()
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        let cpu = Self.threadCPUSeconds() - cpuStarted
+        resume = ResumeStatus(done: true, exchanges: n, seconds: seconds, cpuSeconds: cpu, verdictsRecovered: recovered)
+        logger.notice("detection resumed from the exchange log",
+                      metadata: ["exchanges": "\(n)", "seconds": "\(String(format: "%.2f", seconds))",
+                                 "cpu_seconds": "\(String(format: "%.2f", cpu))", "verdicts_recovered": "\(recovered)"])
+    }
+
+    /// From now on the engine catches up on a log whose verdicts are already enforced (a new detection leader
+    /// replaying the combined log): verdict changes are collected, not enforced, published or audited.
+    func beginCatchUp() {
+        resuming = true
+        replayed = [:]
+    }
+
+    /// Ends catching up: enforces (and publishes, when leading) only the verdicts that differ from what is
+    /// enforced already, so that a replay never takes an account back through its earlier verdicts, and the
+    /// audit trail gets no second entry for a decision it has. Returns how many verdicts that was.
+    @discardableResult
+    func endCatchUp() -> Int {
+        guard resuming else { return 0 }
         resuming = false
         var recovered = 0
         for (account, (change, org)) in replayed.sorted(by: { $0.key < $1.key }) {
@@ -336,13 +381,7 @@ public actor Enforcer {
         writeAudit()
         campaignsDirty = true
         saveCampaignsIfDue(force: true)
-        let elapsed = (ContinuousClock.now - started).components
-        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
-        let cpu = Self.threadCPUSeconds() - cpuStarted
-        resume = ResumeStatus(done: true, exchanges: n, seconds: seconds, cpuSeconds: cpu, verdictsRecovered: recovered)
-        logger.notice("detection resumed from the exchange log",
-                      metadata: ["exchanges": "\(n)", "seconds": "\(String(format: "%.2f", seconds))",
-                                 "cpu_seconds": "\(String(format: "%.2f", cpu))", "verdicts_recovered": "\(recovered)"])
+        return recovered
     }
 
     /// CPU time of the calling thread (this actor always runs on its own loop's thread).
@@ -361,6 +400,16 @@ public actor Enforcer {
         dirty.formUnion(accounts)
         writeAudit()
     }
+}
+
+/// What the detection leader publishes to the store replicas share: verdict changes, the audit entries that
+/// explain them, and the campaigns with their evidence when they changed (nil: unchanged).
+struct Publication: Sendable {
+    var verdicts: [StoredVerdict] = []
+    var audit: [AuditEntry] = []
+    var campaigns: [StoredCampaign]?
+
+    var isEmpty: Bool { verdicts.isEmpty && audit.isEmpty && campaigns == nil }
 }
 
 extension StoredVerdict {

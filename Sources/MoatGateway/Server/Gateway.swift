@@ -72,7 +72,12 @@ public final class Gateway: Sendable {
         where action.fingerprints && !fingerprintKeys.isConfigured {
             throw ConfigError(description: "policy.\(name): `\(action.rawValue)` needs a fingerprint master key in the environment variable \(config.fingerprint.keyEnv) (fingerprint.key_env): e.g. `export \(config.fingerprint.keyEnv)=$(openssl rand -hex 32)`")
         }
-        actions = ActionTable(overrides: try store.overrides(), campaignChoices: try store.campaignChoices())
+        // Operators' decisions: the shared store's (read before the gateway starts), or the embedded store's.
+        if let shared = replica?.operatorState {
+            actions = ActionTable(overrides: shared.overrides, campaignChoices: shared.campaignChoices)
+        } else {
+            actions = ActionTable(overrides: try store.overrides(), campaignChoices: try store.campaignChoices())
+        }
         // Enforcement first: what detection decided before a restart holds from the first request on.
         let restored = try replica?.detection != nil ? replica!.verdicts : store.verdicts()
         for v in restored { if let entry = ActionTable.Entry(v) { actions.set(v.account, entry) } }
@@ -143,6 +148,9 @@ public final class Gateway: Sendable {
 
     /// Where keys and accounts live: the shared store, or the embedded one.
     public var directory: any DirectoryStore { replica?.directory ?? OffLoopDirectory(store: store) }
+
+    /// Where overrides, campaign choices, the audit trail and campaigns live: the shared store, or the embedded one.
+    public var operators: any OperatorStore { replica?.operators ?? OffLoopOperators(store: store) }
 
     /// Limits as they were: the saved buckets, plus the usage of every exchange logged after the save.
     private func restoreLimits() throws {

@@ -85,12 +85,16 @@ public protocol LimitLeaseStore: Sendable {
 public protocol SharedDetectionStore: Sendable {
     /// The last row of `replica`'s own log already shipped (0: none).
     func shippedRow(replica: String) async throws -> Int64
-    /// Appends lines of `replica`'s log and moves its shipped row to `row`, in one transaction.
-    func ship(replica: String, lines: [String], through row: Int64) async throws
+    /// Appends rows of `replica`'s log (event time and line each) and moves its shipped row to `row`, in one
+    /// transaction.
+    func ship(replica: String, rows: [LoggedRow], through row: Int64) async throws
     /// Lines of the combined log after position `after`, in order, with the position of the last.
     func combinedLog(after: Int64, limit: Int) async throws -> (lines: [String], last: Int64)
-    /// Publishes verdict changes (the leader).
+    /// Publishes verdict changes (the leader, and a replica where an operator decided a review).
     func publish(_ verdicts: [StoredVerdict]) async throws
+    /// Hands each exchange of the combined log to `body` as its contract JSON line, in event-time order (ties
+    /// in the order shipped), from `since` on (inclusive) when given: what `moat export` writes.
+    func exportCombinedLog(since: Timestamp?, _ body: (String) throws -> Void) async throws
     /// Verdicts published after `mark`, with the mark to pass next time. Start from 0.
     func verdicts(after mark: Int64) async throws -> (verdicts: [StoredVerdict], mark: Int64)
     /// A claim on detection leadership, on a connection of its own.
