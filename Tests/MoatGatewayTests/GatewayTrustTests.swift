@@ -59,11 +59,52 @@ struct GatewayTrustTests {
         }
     }
 
-    @Test func eventTimesAreIgnoredOutsideReplayMode() async throws {
+    @Test func outsideReplayModeARequestWithAnEventTimeIsRefusedWithTheAPIsNative400AndNotLogged() async throws {
         try await GatewayHarness.with { h in
-            _ = try await h.send("/v1/messages", Self.body("no replay"), headers: ["x-moat-event-time": "2026-04-01T00:00:00Z"])
-            let e = try #require(try await h.logged(prompt: "no replay"))
-            #expect(abs(e.ts.seconds - Date().timeIntervalSince1970) < 60)
+            let claim = ["x-moat-event-time": "2026-04-01T00:00:00Z"]
+            let anthropic = try await h.send("/v1/messages", Self.body("dated anthropic"), headers: claim)
+            #expect(anthropic.status == 400)
+            let a = try #require(anthropic.json)
+            #expect(a["type"] as? String == "error")
+            let aError = try #require(a["error"] as? [String: Any])
+            #expect(aError["type"] as? String == "invalid_request_error")
+            #expect((aError["message"] as? String)?.contains("x-moat-event-time") == true)
+
+            let openAI = try await h.send("/v1/chat/completions", Self.body("dated openai"), headers: ["X-Moat-Event-Time": "yesterday"])
+            #expect(openAI.status == 400, "whatever the value, and whatever the header name's case")
+            let oError = try #require(openAI.json?["error"] as? [String: Any])
+            #expect(oError["type"] as? String == "invalid_request_error")
+            #expect((oError["message"] as? String)?.contains("replay mode") == true)
+            #expect(oError.keys.contains("code") && oError.keys.contains("param"))
+
+            // The same requests without the header are served, and only they are logged (at their arrival).
+            #expect(try await h.send("/v1/messages", Self.body("undated")).status == 200)
+            let logged = try await h.logged()
+            #expect(logged.map(\.prompt) == ["undated"])
+            #expect(abs(try #require(logged.first).ts.seconds - Date().timeIntervalSince1970) < 60)
+        }
+    }
+
+    @Test func replayModeRefusesAnEventTimeThatIsNotRFC3339AndClampsToAConfiguredWindow() async throws {
+        try await GatewayHarness.with(configure: { c in
+            c.replay = .init(eventTimeHeader: "x-replay-ts")
+            c.replay?.maxAgeDays = 10
+            c.replay?.maxFutureSeconds = 0
+        }) { h in
+            let bad = try await h.send("/v1/chat/completions", Self.body("garbled"), headers: ["x-replay-ts": "last tuesday"])
+            #expect(bad.status == 400)
+            #expect(((bad.json?["error"] as? [String: Any])?["message"] as? String)?.contains("RFC 3339") == true)
+            let now = Date().timeIntervalSince1970
+            let inside = Timestamp(seconds: (now - 9 * 86_400).rounded())
+            _ = try await h.send("/v1/messages", Self.body("inside"), headers: ["x-replay-ts": inside.rfc3339])
+            _ = try await h.send("/v1/messages", Self.body("too old"), headers: ["x-replay-ts": Timestamp(seconds: now - 11 * 86_400).rfc3339])
+            _ = try await h.send("/v1/messages", Self.body("ahead"), headers: ["x-replay-ts": Timestamp(seconds: now + 3_600).rfc3339])
+            #expect(try await h.logged(prompt: "inside")?.ts == inside)
+            let old = try #require(try await h.logged(prompt: "too old")).ts.seconds
+            #expect(abs(old - (now - 10 * 86_400)) < 60, "clamped to max_age_days = 10")
+            let ahead = try #require(try await h.logged(prompt: "ahead")).ts.seconds
+            #expect(abs(ahead - now) < 60, "clamped to max_future_seconds = 0")
+            #expect(try await h.logged(prompt: "garbled") == nil)
         }
     }
 

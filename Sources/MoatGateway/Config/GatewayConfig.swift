@@ -62,19 +62,23 @@ public struct GatewayConfig: Codable, Sendable {
     public var asnOrgHeader: String?
     public var countryHeader: String?
     /// Replay mode (`moat replay` against a test gateway): each exchange's event time comes from a request
-    /// header instead of its arrival. Off unless configured; never use it in front of real clients.
+    /// header instead of its arrival. Off unless configured; never use it in front of real clients. Outside
+    /// replay mode a request carrying `x-moat-event-time` is refused with 400 (a client never dates its own
+    /// exchanges), and in replay mode an event time that is not RFC 3339 is refused too.
     public var replay: ReplayConfig?
 
     /// `replay:` — take event times from a header, within a window around now.
     public struct ReplayConfig: Codable, Sendable {
         /// The header with the exchange's event time (RFC 3339).
-        public var eventTimeHeader = "x-moat-event-time"
+        public var eventTimeHeader = ReplayConfig.defaultEventTimeHeader
+        /// The event-time header's usual name; outside replay mode a request carrying it is refused (400).
+        public static let defaultEventTimeHeader = "x-moat-event-time"
         /// Oldest accepted event time, in days before now; older ones are clamped to it.
         public var maxAgeDays = 400.0
         /// Latest accepted event time, in seconds after now; later ones are clamped to it.
         public var maxFutureSeconds = 300.0
 
-        public init(eventTimeHeader: String = "x-moat-event-time") { self.eventTimeHeader = eventTimeHeader }
+        public init(eventTimeHeader: String = ReplayConfig.defaultEventTimeHeader) { self.eventTimeHeader = eventTimeHeader }
 
         enum CodingKeys: String, CodingKey {
             case eventTimeHeader = "event_time_header"

@@ -42,6 +42,8 @@ final class ProxyExchange {
     private var requestCompletedAt = NIODeadline.now()
 
     private var info = RequestInfo()
+    /// Replay mode: the event time the request's header gave (seconds since 1970), before clamping.
+    private var claimedTime: Double?
     private var reservation: RateLimiter.Reservation?
     /// The rate-limit headers of the answer, as `name: value\r\n` lines.
     private var limitHeaders: ByteBuffer?
@@ -126,6 +128,9 @@ final class ProxyExchange {
     }
 
     private func authenticated() {
+        if let refusal = checkEventTime() {
+            return refuse(400, refusal, outcome: "bad_request", early: true)
+        }
         if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > gateway.config.maxBodyBytes {
             return refuse(413, "request body is larger than \(gateway.config.maxBodyBytes) bytes", outcome: "too_large", early: true)
         }
@@ -536,11 +541,28 @@ final class ProxyExchange {
         return client
     }
 
-    /// The exchange's event time: its arrival, or in replay mode the event-time header's, clamped.
+    /// Why the request's event-time header is refused, if it is: outside replay mode the header itself (a
+    /// client never dates its own exchanges), in replay mode a value that is not an RFC 3339 time. A
+    /// replay-mode time is kept for the record (`eventTime`).
+    private func checkEventTime() -> String? {
+        guard let replay = gateway.config.replay else {
+            let name = GatewayConfig.ReplayConfig.defaultEventTimeHeader
+            guard head.headers.contains(name: name) else { return nil }
+            return "the `\(name)` header is accepted only by a gateway in replay mode; send the request without it"
+        }
+        guard let value = head.headers.first(name: replay.eventTimeHeader) else { return nil }
+        guard let t = Timestamp(rfc3339: value) else {
+            return "the `\(replay.eventTimeHeader)` header must be an RFC 3339 time, such as 2026-04-22T08:15:02Z"
+        }
+        claimedTime = t.seconds
+        return nil
+    }
+
+    /// The exchange's event time: its arrival, or in replay mode the event-time header's, clamped to the
+    /// window `max_age_days` before now to `max_future_seconds` after it.
     private func eventTime(now: Double) -> Double {
-        guard let replay = gateway.config.replay, let value = head.headers.first(name: replay.eventTimeHeader),
-              let t = Timestamp(rfc3339: value) else { return arrivedWall }
-        return min(max(t.seconds, now - replay.maxAgeDays * 86_400), now + replay.maxFutureSeconds)
+        guard let replay = gateway.config.replay, let t = claimedTime else { return arrivedWall }
+        return min(max(t, now - replay.maxAgeDays * 86_400), now + replay.maxFutureSeconds)
     }
 
     // MARK: - Timeout
