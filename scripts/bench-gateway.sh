@@ -8,12 +8,19 @@
 #
 #   scripts/bench-gateway.sh            # build (release, .build-bench), run, print a table and one JSON line
 #
+# A fifth configuration, (e) moat-base, runs a second `moat serve` from another binary (MOAT_BASELINE_BIN,
+# e.g. a build of main) in the same run and layout: before/after figures from the same machine state.
+#
 # Three measurements per configuration (the checked-in pieces are in Benchmarks/gateway/):
 #   1. max throughput: `wrk -t$THREADS -c$CONNECTIONS -d$DURATION` (post.lua), small non-streamed chat completions;
 #   2. latency at a fixed $RATE requests/s for $LAT_DURATION s (loadgen.py: open loop, $LAT_CONNECTIONS
 #      keep-alive connections), p50/p99 and what moat and nginx ADD over direct;
 #   3. streams at $STREAM_RATE requests/s (loadgen.py --stream): the mock streams $STREAM_WORDS words with
 #      $STREAM_DELAY_MS ms between events; time to first byte (the first event) and to last byte, added over direct.
+# Measurements 2 and 3 run ROUNDS times; each round goes through the configurations in a rotated order
+# (round r starts at the r-th), so a drift in the machine's state (other work, thermal, page cache) falls
+# on every configuration alike. Every request's times are kept, and the report pools the rounds (its
+# percentiles are over all of them) and prints each round's added p99 next to them.
 # Then report.py prints the table and the JSON line; peak RSS (VmHWM) of every process.
 #
 # CPU layout (PIN=split, the default, needs >= 2 CPUs): the load generator (wrk or Python) runs on CPU 0,
@@ -23,7 +30,8 @@
 # affinity mask), nginx that many workers. PIN=none runs everything unpinned on all CPUs.
 #
 # Settings (environment): DURATION=15 THREADS=2 CONNECTIONS=32 RATE=1000 LAT_DURATION=15 LAT_CONNECTIONS=64
-#   STREAM_RATE=200 STREAM_WORDS=24 STREAM_DELAY_MS=1 WARMUP=3 PIN=split|none
+#   STREAM_RATE=200 STREAM_WORDS=24 STREAM_DELAY_MS=1 WARMUP=3 PIN=split|none ROUNDS=3
+#   FP=1 (0: leave out moat-fp) MOAT_BASELINE_BIN=PATH (add moat-base, that binary, measured alike)
 #   MOCK_LATENCY_MS= (unset: the mock answers at once; N sends x-mock-latency-ms: N)
 #   SKIP_BUILD=1 (use the existing .build-bench binary) MOAT_BIN=PATH (use this moat binary)
 #   PROFILE=1 (perf record -g on moat during an extra wrk run; report in .build-bench/bench-gateway-profile.txt)
@@ -49,6 +57,9 @@ WARMUP=${WARMUP:-3}
 PIN=${PIN:-split}
 MOCK_LATENCY_MS=${MOCK_LATENCY_MS:-}
 PROFILE=${PROFILE:-0}
+ROUNDS=${ROUNDS:-3}
+FP=${FP:-1}
+MOAT_BASELINE_BIN=${MOAT_BASELINE_BIN:-}
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -69,6 +80,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ] && [ -z "${MOAT_BIN:-}" ]; then
 fi
 moat=${MOAT_BIN:-$root/.build-bench/release/moat}
 [ -x "$moat" ] || { log "no $moat: build first"; exit 1; }
+[ -z "$MOAT_BASELINE_BIN" ] || [ -x "$MOAT_BASELINE_BIN" ] || { log "no $MOAT_BASELINE_BIN"; exit 1; }
 
 # --- processes and cleanup ---------------------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/moat-bench.XXXXXX")
@@ -105,9 +117,9 @@ else
   client=(); server=()
 fi
 
-read -r mock_port moat_port admin_port nginx_port < <(python3 -c '
+read -r mock_port moat_port admin_port nginx_port base_port base_admin_port < <(python3 -c '
 import socket
-s = [socket.socket() for _ in range(4)]
+s = [socket.socket() for _ in range(6)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
 
@@ -141,6 +153,19 @@ NIO_SINGLETON_GROUP_LOOP_COUNT=$server_n "${server[@]}" "$moat" serve --config "
   >"$tmp/moat.log" 2>&1 &
 moat_pid=$!; pids+=("$moat_pid")
 
+# moat-base: the baseline binary, on a store of its own with the same key, configured alike.
+base_pid=""
+if [ -n "$MOAT_BASELINE_BIN" ]; then
+  mkdir -p "$store_dir/base"
+  base_store=$store_dir/base/moat.sqlite
+  base_secret=$("$MOAT_BASELINE_BIN" keys create --account bench-account --store "$base_store" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+  sed -e "s|@PORT@|$base_port|; s|@ADMIN_PORT@|$base_admin_port|; s|@STORE@|$base_store|; s|@UPSTREAM@|127.0.0.1:$mock_port|g" \
+    "$bench/moat.yaml.in" >"$tmp/moat-base.yaml"
+  NIO_SINGLETON_GROUP_LOOP_COUNT=$server_n "${server[@]}" "$MOAT_BASELINE_BIN" serve --config "$tmp/moat-base.yaml" --log-level warning \
+    >"$tmp/moat-base.log" 2>&1 &
+  base_pid=$!; pids+=("$base_pid")
+fi
+
 # nginx in the foreground.
 mkdir -p "$tmp/nginx/logs" "$tmp/nginx/tmp"
 sed -e "s|@DIR@|$tmp/nginx|g; s|@WORKERS@|$server_n|; s|@PORT@|$nginx_port|; s|@UPSTREAM@|127.0.0.1:$mock_port|" \
@@ -150,6 +175,7 @@ nginx_pid=$!; pids+=("$nginx_pid")
 
 wait_http "http://127.0.0.1:$mock_port/health" mock "$mock_pid"
 wait_http "http://127.0.0.1:$moat_port/health" moat "$moat_pid"
+[ -z "$base_pid" ] || wait_http "http://127.0.0.1:$base_port/health" moat-base "$base_pid"
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$nginx_port/" && break; sleep 0.05; done
 
 # The fingerprinted account: an operator override (audited like any other).
@@ -171,7 +197,11 @@ stream_hdrs=("${gen_hdrs[@]}" --header "x-mock-chunk-delay-ms: $STREAM_DELAY_MS"
 
 declare -A port=([direct]=$mock_port [moat]=$moat_port [moat-fp]=$moat_port [nginx]=$nginx_port)
 declare -A auth=([direct]=$secret [moat]=$secret [moat-fp]=$fp_secret [nginx]=$secret)
-configs=(direct moat moat-fp nginx)
+configs=(direct)
+if [ -n "$base_pid" ]; then port[moat-base]=$base_port; auth[moat-base]=$base_secret; configs+=(moat-base); fi
+configs+=(moat)
+[ "$FP" = 1 ] && configs+=(moat-fp)
+configs+=(nginx)
 
 # Every configuration must answer 200 with the mock's body before anything is measured.
 for c in "${configs[@]}"; do
@@ -196,6 +226,7 @@ procs_of() {
   case $1 in
     direct) echo "$mock_pid" ;;
     moat|moat-fp) echo "$moat_pid" ;;
+    moat-base) echo "$base_pid" ;;
     nginx) echo "$(nginx_workers)" ;;
   esac
 }
@@ -219,10 +250,11 @@ run_wrk() { # config duration out
     "http://127.0.0.1:${port[$1]}/v1/chat/completions" >"$3" 2>&1
 }
 
+idle_pids="$mock_pid $moat_pid $base_pid"
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 log "layout: PIN=$PIN client CPUs $client_cpus, mock+proxy CPUs $server_cpus; mock latency $lat_note"
 log "warm-up: ${WARMUP}s of wrk per configuration"
-for c in "${configs[@]}"; do run_wrk "$c" "${WARMUP}s" "$tmp/warm-$c.txt"; wait_idle "$mock_pid" "$moat_pid"; done
+for c in "${configs[@]}"; do run_wrk "$c" "${WARMUP}s" "$tmp/warm-$c.txt"; wait_idle $idle_pids; done
 
 # 1. Max throughput.
 for c in "${configs[@]}"; do
@@ -233,7 +265,7 @@ for c in "${configs[@]}"; do
   run_wrk "$c" "${DURATION}s" "$tmp/wrk-$c.txt"
   # CPU is read once the processes are idle again: moat's background work for these requests (log
   # ingestion, detection) counts, even what it did after the load stopped.
-  wait_idle "$mock_pid" "$moat_pid"
+  wait_idle $idle_pids
   # shellcheck disable=SC2086
   t1=$(cpu_ticks $procs); m1=$(cpu_ticks "$mock_pid")
   f=$tmp/wrk-$c.txt
@@ -249,21 +281,28 @@ for c in "${configs[@]}"; do
 done
 
 # 2. Latency at a fixed rate, complete answers; 3. streams. With a CPU of its own the generator busy-polls.
+# ROUNDS rounds, each through the configurations in a rotated order.
 spin=""; [ "$PIN" = split ] && spin="--spin"
-for c in "${configs[@]}"; do
-  log "latency: $c (${RATE} req/s for ${LAT_DURATION}s, open loop, $LAT_CONNECTIONS connections)"
-  run_child "${client[@]}" python3 "$bench/loadgen.py" $spin --port "${port[$c]}" --rate "$RATE" --duration "$LAT_DURATION" \
-    --connections "$LAT_CONNECTIONS" --body "$body" "${gen_hdrs[@]/Bearer $secret/Bearer ${auth[$c]}}" >"$tmp/lat-$c.json" 2>"$tmp/lat-$c.err" \
-    || { log "load generator failed for $c:"; cat "$tmp/lat-$c.err" >&2; exit 1; }
-  wait_idle "$mock_pid" "$moat_pid"
-done
-for c in "${configs[@]}"; do
-  log "streams: $c (${STREAM_RATE} req/s for ${LAT_DURATION}s, $STREAM_WORDS words, ${STREAM_DELAY_MS} ms between events)"
-  run_child "${client[@]}" python3 "$bench/loadgen.py" $spin --stream --port "${port[$c]}" --rate "$STREAM_RATE" \
-    --duration "$LAT_DURATION" --connections "$LAT_CONNECTIONS" --body "$stream_body" "${stream_hdrs[@]/Bearer $secret/Bearer ${auth[$c]}}" \
-    >"$tmp/stream-$c.json" 2>"$tmp/stream-$c.err" \
-    || { log "load generator failed for $c streams:"; cat "$tmp/stream-$c.err" >&2; exit 1; }
-  wait_idle "$mock_pid" "$moat_pid"
+n=${#configs[@]}
+for ((round = 1; round <= ROUNDS; round++)); do
+  order=()
+  for ((k = 0; k < n; k++)); do order+=("${configs[$(( (k + round - 1) % n ))]}"); done
+  for c in "${order[@]}"; do
+    log "round $round/$ROUNDS latency: $c (${RATE} req/s for ${LAT_DURATION}s, open loop, $LAT_CONNECTIONS connections)"
+    run_child "${client[@]}" python3 "$bench/loadgen.py" $spin --port "${port[$c]}" --rate "$RATE" --duration "$LAT_DURATION" \
+      --connections "$LAT_CONNECTIONS" --body "$body" "${gen_hdrs[@]/Bearer $secret/Bearer ${auth[$c]}}" \
+      --samples "$tmp/lat-$c-r$round.samples.json" >"$tmp/lat-$c-r$round.json" 2>"$tmp/lat-$c.err" \
+      || { log "load generator failed for $c:"; cat "$tmp/lat-$c.err" >&2; exit 1; }
+    wait_idle $idle_pids
+  done
+  for c in "${order[@]}"; do
+    log "round $round/$ROUNDS streams: $c (${STREAM_RATE} req/s for ${LAT_DURATION}s, $STREAM_WORDS words, ${STREAM_DELAY_MS} ms between events)"
+    run_child "${client[@]}" python3 "$bench/loadgen.py" $spin --stream --port "${port[$c]}" --rate "$STREAM_RATE" \
+      --duration "$LAT_DURATION" --connections "$LAT_CONNECTIONS" --body "$stream_body" "${stream_hdrs[@]/Bearer $secret/Bearer ${auth[$c]}}" \
+      --samples "$tmp/stream-$c-r$round.samples.json" >"$tmp/stream-$c-r$round.json" 2>"$tmp/stream-$c.err" \
+      || { log "load generator failed for $c streams:"; cat "$tmp/stream-$c.err" >&2; exit 1; }
+    wait_idle $idle_pids
+  done
 done
 
 # Optional: profile moat under a wrk run.
@@ -296,6 +335,7 @@ cat >"$tmp/meta.json" <<EOF
  "mock_latency": "$lat_note", "duration": $DURATION, "threads": $THREADS, "connections": $CONNECTIONS, "rate": $RATE,
  "lat_duration": $LAT_DURATION, "lat_connections": $LAT_CONNECTIONS, "stream_rate": $STREAM_RATE,
  "stream_note": "$STREAM_WORDS words, $STREAM_DELAY_MS ms between events",
- "peak_rss_kb": {"moat": $(hwm_kb "$moat_pid"), "mock": $(hwm_kb "$mock_pid"), "nginx": $nginx_hwm}}
+ "rounds": $ROUNDS, "configs": "${configs[*]}",
+ "peak_rss_kb": {"moat": $(hwm_kb "$moat_pid"), "mock": $(hwm_kb "$mock_pid"), "nginx": $nginx_hwm$([ -z "$base_pid" ] || echo ", \"moat-base\": $(hwm_kb "$base_pid")")}}
 EOF
 python3 "$bench/report.py" "$tmp"

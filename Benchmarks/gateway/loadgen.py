@@ -6,7 +6,8 @@ connections and records, per request:
   service    from writing the request to its last byte (what the server side added is service - service_direct)
   corrected  from the scheduled send time to the last byte (includes client lateness and connection queueing)
   first_byte with --stream: from writing the request to the first byte of the body (the first event)
-Prints one JSON object with percentiles (ms) and counts.
+Prints one JSON object with percentiles (ms) and counts; `--samples FILE` also writes every measured
+request's service time (and, with --stream, time to first byte) in ms, so that runs can be pooled.
 
   python3 Benchmarks/gateway/loadgen.py --port 8080 --rate 1000 --duration 15 \
       --header 'Authorization: Bearer KEY' --body '{"model":"m","messages":[...]}' [--stream] [--spin]
@@ -194,6 +195,10 @@ async def main(a):
            "service": summary(gen.service), "corrected": summary(gen.total), "send_lateness": summary(gen.lateness)}
     if a.stream:
         out["first_byte"] = summary(gen.first)
+    if a.samples:
+        with open(a.samples, "w") as f:
+            json.dump({"service_ms": [round(x * 1000, 4) for x in gen.service],
+                       "first_byte_ms": [round(x * 1000, 4) for x in gen.first] if a.stream else None}, f)
     print(json.dumps(out))
 
 
@@ -209,6 +214,7 @@ if __name__ == "__main__":
     p.add_argument("--header", action="append", default=[])
     p.add_argument("--body", required=True)
     p.add_argument("--stream", action="store_true", help="also record the time to the first body byte (streamed answers)")
+    p.add_argument("--samples", help="write every measured request's times (ms) to this JSON file")
     p.add_argument("--spin", action="store_true", help="busy-poll near send times (only when the generator has a CPU of its own)")
     a = p.parse_args()
     gc.disable()  # no collector pauses inside the measurement
