@@ -32,6 +32,7 @@
 # Settings (environment): DURATION=15 THREADS=2 CONNECTIONS=32 RATE=1000 LAT_DURATION=15 LAT_CONNECTIONS=64
 #   STREAM_RATE=200 STREAM_WORDS=24 STREAM_DELAY_MS=1 WARMUP=3 PIN=split|none ROUNDS=3
 #   FP=1 (0: leave out moat-fp) MOAT_BASELINE_BIN=PATH (add moat-base, that binary, measured alike)
+#   PRIORITY=N (run the benchmark's session at autogroup nice N, see below; same for every configuration)
 #   MOCK_LATENCY_MS= (unset: the mock answers at once; N sends x-mock-latency-ms: N)
 #   SKIP_BUILD=1 (use the existing .build-bench binary) MOAT_BIN=PATH (use this moat binary)
 #   PROFILE=1 (perf record -g on moat during an extra wrk run; report in .build-bench/bench-gateway-profile.txt)
@@ -40,6 +41,21 @@
 # Moat's policy is set to allow so a verdict cannot change the measured path mid-run.
 # Needs: nginx and wrk (apt-get installed if missing, as root), python3 (pip installs uvloop if it can).
 set -euo pipefail
+# PRIORITY=N (e.g. -20, as root): the whole benchmark (generator, mock, nginx, moat: every configuration
+# alike) runs in a session of its own whose autogroup has nice N, so that on a shared machine other
+# sessions' work (builds) takes less of the measured CPUs. With autogroups (Linux's default) a nice value
+# set on processes counts only within their own session; the session's autogroup nice is what other
+# sessions see. Moat's background threads still lower themselves below its request threads.
+if [ -n "${PRIORITY:-}" ] && [ -z "${BENCH_IN_SESSION:-}" ] && command -v setsid >/dev/null; then
+  exec setsid env BENCH_IN_SESSION=1 "$0" "$@"
+fi
+if [ -n "${PRIORITY:-}" ]; then
+  if [ -w /proc/self/autogroup ] && echo "$PRIORITY" >/proc/self/autogroup 2>/dev/null; then
+    printf 'benchmark session: %s\n' "$(cat /proc/self/autogroup)" >&2
+  else
+    printf 'PRIORITY=%s: cannot set this session'"'"'s autogroup nice (needs root and autogroups); going on without\n' "$PRIORITY" >&2
+  fi
+fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 bench=$root/Benchmarks/gateway
@@ -331,7 +347,7 @@ hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 nginx_hwm=0
 for w in $(nginx_workers) "$nginx_pid"; do nginx_hwm=$((nginx_hwm + $(hwm_kb "$w"))); done
 cat >"$tmp/meta.json" <<EOF
-{"time": "$(date -u +%FT%TZ)", "loadavg": "$loadavg", "pin": "$PIN", "client_cpus": "$client_cpus", "server_cpus": "$server_cpus",
+{"time": "$(date -u +%FT%TZ)", "loadavg": "$loadavg", "priority": "${PRIORITY:-}", "pin": "$PIN", "client_cpus": "$client_cpus", "server_cpus": "$server_cpus",
  "mock_latency": "$lat_note", "duration": $DURATION, "threads": $THREADS, "connections": $CONNECTIONS, "rate": $RATE,
  "lat_duration": $LAT_DURATION, "lat_connections": $LAT_CONNECTIONS, "stream_rate": $STREAM_RATE,
  "stream_note": "$STREAM_WORDS words, $STREAM_DELAY_MS ms between events",

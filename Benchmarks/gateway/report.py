@@ -95,7 +95,8 @@ def main(d):
 
     print()
     print(f"moat gateway benchmark: loopback, mock upstream (x-mock-latency-ms {meta['mock_latency']}), PIN={meta['pin']} "
-          f"(client CPUs {meta['client_cpus']}, mock+proxy CPUs {meta['server_cpus']}); load average before the run: {meta['loadavg']}")
+          f"(client CPUs {meta['client_cpus']}, mock+proxy CPUs {meta['server_cpus']}); load average before the run: {meta['loadavg']}"
+          + (f"; benchmark session at autogroup nice {meta['priority']}" if meta.get("priority") else ""))
     print()
     print(f"1. max throughput: wrk -t{meta['threads']} -c{meta['connections']} -d{meta['duration']}s, non-streaming OpenAI chat completion")
     print(f"   {'':9} {'req/s':>10} {'vs direct':>10} {'p50 ms':>8} {'p99 ms':>8} {'proxy CPU us/req':>17} {'mock CPU us/req':>16} {'non-2xx':>8} {'sock err':>8}")
