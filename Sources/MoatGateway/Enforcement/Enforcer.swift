@@ -89,6 +89,10 @@ public actor Enforcer {
         }
     }
 
+    /// How long the journal follower gathers exchanges after being woken by one (detection lags the
+    /// journal by about this much; fewer wake-ups of the detection thread on a busy gateway).
+    static let followGather = TimeAmount.milliseconds(20)
+
     /// Feeds detection from the journal, from `position` on, until the journal is closed and read to its end.
     /// Never drops an exchange: when detection falls behind, it reads further back in the journal (the
     /// lag is the `moat_detection_lag_exchanges` gauge).
@@ -127,8 +131,12 @@ public actor Enforcer {
                     return
                 }
                 await journal.appended(after: reader.position)
-                // Gather a few milliseconds of exchanges per wake-up rather than waking for each one.
-                if !journal.isClosed { try? await Task.sleep(for: .milliseconds(5)) }
+                // Gather some milliseconds of exchanges per wake-up rather than waking for each one. The
+                // wait is a timer of the detection loop itself: `Task.sleep` would go through the global
+                // executor, which in `moat serve` is the request event loops, and dispatch's timer thread.
+                if !journal.isClosed {
+                    try? await executorLoop.scheduleTask(in: Self.followGather) {}.futureResult.get()
+                }
             } else {
                 // Let report and admin calls in between batches.
                 await Task.yield()
