@@ -11,12 +11,22 @@ Stage 2 (Spark SQL): E lines ordered by (event time, exchange id, line) across r
 deduplicated by hash; I lines kept; optionally (--postings) key holders, hot keys and weighted pairs.
 Stage 3 (driver): `moat stage3` replays the ordered lines through the engine and writes the report.
 
-Input: JSON Lines files or directories (gzip too), or Parquet (--format parquet; columns named as the
-contract's fields). PostgreSQL through JDBC is not implemented yet (issue 10's store has not landed).
+Input: JSON Lines files or directories (gzip too), Parquet (--format parquet; columns named as the contract's
+fields), or the gateway's combined exchange log in PostgreSQL through Spark's JDBC reader:
+
+    python3 scripts/spark/moat_spark.py --moat .build/debug/moat --accounts accounts.jsonl --out report.json \\
+        --jdbc postgres://moat@db:5432/moat [--table exchange_log] [--jdbc-partitions 8]
+
+(a `postgres://` or `jdbc:postgresql://` URL given as an input is the same as --jdbc, so `moat spark-detect
+postgres://...` works too). The table's `line` column holds each exchange as the contract's JSON line, as the
+replicas shipped it; it is read in --jdbc-partitions ranges of a numeric column (`position`, or --partition-column)
+by parallel tasks, and goes to stage 1 as the files' lines do. The PostgreSQL JDBC driver's jar (Debian
+libpostgresql-jdbc-java: /usr/share/java/postgresql.jar, or --jdbc-jar, or $MOAT_JDBC_JAR) is added to spark.jars.
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,7 +38,8 @@ import urllib.request
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("inputs", nargs="+", help="JSON Lines files or directories (.gz too), or Parquet paths")
+    p.add_argument("inputs", nargs="*", help="JSON Lines files or directories (.gz too), Parquet paths, or a "
+                   "postgres:// or jdbc:postgresql:// URL (as --jdbc)")
     p.add_argument("--moat", required=True, help="the moat binary (shipped to the executors)")
     p.add_argument("--out", required=True, help="where to write the report JSON")
     p.add_argument("--accounts", help="accounts file (JSON Lines), read by stage 3 on the driver")
@@ -46,7 +57,150 @@ def parse_args(argv):
     p.add_argument("--metrics", help="write Spark's task metrics (JSON) here")
     p.add_argument("--keep-work", action="store_true")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark configuration")
-    return p.parse_args(argv)
+    j = p.add_argument_group("PostgreSQL through JDBC (the gateway's combined exchange log)")
+    j.add_argument("--jdbc", metavar="URL", help="the store: postgres://user[:password]@host:port/db (as `moat serve "
+                   "--store`) or jdbc:postgresql://host:port/db[?user=...]")
+    j.add_argument("--table", default="exchange_log", help="the table (default: exchange_log, the replicas' combined "
+                   "log), whose `line` column holds each exchange as the contract's JSON line")
+    j.add_argument("--partition-column", help="numeric column whose ranges the parallel reads split (default: "
+                   "position, else ts_ms)")
+    j.add_argument("--jdbc-partitions", type=int, help="parallel reads (default: --partitions, else default parallelism)")
+    j.add_argument("--jdbc-jar", help="the JDBC driver's jar (default: $MOAT_JDBC_JAR, else /usr/share/java/postgresql.jar)")
+    j.add_argument("--jdbc-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra option of Spark's JDBC reader (fetchsize=..., sessionInitStatement=..., ...)")
+    args = p.parse_args(argv)
+    files = []
+    for i in args.inputs:
+        if is_database_url(i):
+            if args.jdbc and args.jdbc != i:
+                p.error("one database at a time: %s and %s" % (redact(args.jdbc), redact(i)))
+            args.jdbc = i
+        else:
+            files.append(i)
+    args.inputs = files
+    if not args.inputs and not args.jdbc:
+        p.error("give the log: files, directories, or --jdbc URL")
+    return args
+
+
+def is_database_url(text):
+    return text.startswith(("jdbc:", "postgres://", "postgresql://"))
+
+
+def redact(url):
+    """The URL as messages show it: a password hidden."""
+    import urllib.parse
+    if url.startswith("jdbc:"):
+        return re.sub(r"(?i)(password=)[^&;]*", r"\1***", url)
+    u = urllib.parse.urlsplit(url)
+    if u.password is None:
+        return url
+    return url.replace(":" + u.password + "@", ":***@", 1)
+
+
+def jdbc_connection(url):
+    """(JDBC URL, user/password options) for a postgres:// URL as the gateway's store takes, or a jdbc: URL as is."""
+    import urllib.parse
+    if url.startswith("jdbc:"):
+        return url, {}
+    u = urllib.parse.urlsplit(url)
+    host = u.hostname or "localhost"
+    if ":" in host:
+        host = "[%s]" % host
+    jurl = "jdbc:postgresql://%s:%d/%s" % (host, u.port or 5432, urllib.parse.unquote(u.path.lstrip("/")) or "postgres")
+    query = urllib.parse.parse_qsl(u.query)
+    # The store's own TLS setting (PostgresURL: sslmode=disable|prefer|require) means the same to the JDBC driver.
+    if query:
+        jurl += "?" + urllib.parse.urlencode(query)
+    options = {}
+    if u.username:
+        options["user"] = urllib.parse.unquote(u.username)
+    if u.password is not None:
+        options["password"] = urllib.parse.unquote(u.password)
+    return jurl, options
+
+
+def jdbc_jar(args):
+    for jar in (args.jdbc_jar, os.environ.get("MOAT_JDBC_JAR"), "/usr/share/java/postgresql.jar"):
+        if jar:
+            if not os.path.exists(jar) and jar == args.jdbc_jar:
+                raise SystemExit("error: no JDBC driver jar at %s" % jar)
+            if os.path.exists(jar):
+                return os.path.abspath(jar)
+    return None
+
+
+def read_jdbc(spark, url, table="exchange_log", partitions=4, partition_column=None, options=()):
+    """The log's rows as one string column `value` (the contract's JSON lines), read by up to `partitions` parallel
+    JDBC queries over ranges of a numeric column. Returns (DataFrame, description of the read).
+
+    The gateway's table (`exchange_log`: position BIGSERIAL, replica, line, and from the pg2 schema on ts_ms) is read
+    through `line` (text, or jsonb, which the JDBC reader gives as text); other columns are not read. The read is cut at the largest `position` seen when it starts, so that every partition reads the same log even while
+    replicas go on shipping."""
+    from pyspark.sql import functions as F
+    jurl, auth = jdbc_connection(url)
+    base = {"url": jurl, "fetchsize": "10000"}
+    if jurl.startswith("jdbc:postgresql:"):
+        base["driver"] = "org.postgresql.Driver"
+    base.update(auth)
+    for kv in options:
+        k, _, v = kv.partition("=")
+        base[k] = v
+
+    def reader():
+        return spark.read.format("jdbc").options(**base)
+
+    try:
+        fields = reader().option("dbtable", table).load().schema.fields
+    except Exception as e:
+        raise SystemExit("error: cannot read table %s from %s: %s" % (table, redact(url), java_message(e)))
+    numeric = {f.name.lower(): f.name for f in fields
+               if f.dataType.typeName() in ("long", "integer", "short", "decimal")}
+    names = {f.name.lower(): f.name for f in fields}
+    if "line" not in names:
+        raise SystemExit("error: %s has no `line` column (each exchange as the contract's JSON line, text or jsonb); its "
+                         "columns: %s" % (table, ", ".join(f.name for f in fields)))
+    if partition_column:
+        column = names.get(partition_column.lower())
+        if column is None or column.lower() not in numeric:
+            raise SystemExit("error: %s has no numeric column %s to partition the read by (columns: %s)"
+                             % (table, partition_column, ", ".join(f.name for f in fields)))
+    else:
+        column = next((numeric[c] for c in ("position", "ts_ms") if c in numeric), None)
+    desc = {"jdbc": redact(url), "table": table, "partition_column": column, "columns": [f.name for f in fields]}
+
+    source = table
+    if column is not None:
+        bounds = reader().option("query", 'SELECT min("%s") AS lo, max("%s") AS hi FROM %s' % (column, column, table)).load().first()
+        lo, hi = bounds["lo"], bounds["hi"]
+    else:
+        lo = hi = None
+    if lo is not None:
+        lo, hi = int(lo), int(hi)
+        # The cut: rows shipped while the read runs are left out by every range alike (the last range is open-ended).
+        source = '(SELECT * FROM %s WHERE "%s" <= %d) AS moat_log' % (table, column, hi)
+        n = max(1, min(partitions, hi - lo + 1))
+        frame = (reader().option("dbtable", source).option("partitionColumn", column).option("lowerBound", str(lo))
+                 .option("upperBound", str(hi + 1)).option("numPartitions", str(n)).load())
+        desc.update({"lower_bound": lo, "upper_bound": hi, "partitions": n})
+    else:
+        # No numeric column, or an empty table: one query.
+        frame = reader().option("dbtable", source).load()
+        desc.update({"partitions": 1})
+    return frame.select(F.col(names["line"]).alias("value")), desc
+
+
+def java_message(error):
+    """The Java exception's own line out of a Py4J error (whose first line only names the call)."""
+    text = str(error)
+    for line in text.splitlines():
+        line = line.strip().lstrip(": ")
+        if re.match(r"^[\w.$]+(Exception|Error)(: |$)", line):
+            if "ClassNotFoundException" in line:
+                line += (" (the JDBC driver's jar must be in spark.jars when Spark's JVM starts: --jdbc-jar, $MOAT_JDBC_JAR, "
+                         "or apt-get install libpostgresql-jdbc-java)")
+            return line[:1000]
+    return text.splitlines()[0][:1000] if text else type(error).__name__
 
 
 def stage1_function(moat_name, extra_args, batch_rows=8192):
@@ -163,8 +317,13 @@ def main(argv):
     builder = builder.config("spark.sql.execution.arrow.maxRecordsPerBatch", "4096")
     builder = builder.config("spark.ui.showConsoleProgress", "false")
     builder = builder.config("spark.executor.processTreeMetrics.enabled", "true")
-    for kv in args.conf:
-        k, _, v = kv.partition("=")
+    confs = [kv.partition("=")[::2] for kv in args.conf]
+    if args.jdbc:
+        jar = jdbc_jar(args)
+        if jar:
+            jars = [v for k, v in confs if k == "spark.jars"]
+            confs = [(k, v) for k, v in confs if k != "spark.jars"] + [("spark.jars", ",".join(jars + [jar]))]
+    for k, v in confs:
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
@@ -177,11 +336,20 @@ def main(argv):
     os.makedirs(work, exist_ok=True)
     try:
         # Reading: raw lines, so that Moat's own reader is the only parser of the contract.
-        if args.format == "jsonl":
-            raw = spark.read.text(args.inputs)
-        else:
+        sources = []
+        source_desc = {}
+        if args.inputs and args.format == "jsonl":
+            sources.append(spark.read.text(args.inputs))
+        elif args.inputs:
             table = spark.read.parquet(*args.inputs)
-            raw = table.select(F.to_json(F.struct(*[F.col(c) for c in table.columns])).alias("value"))
+            sources.append(table.select(F.to_json(F.struct(*[F.col(c) for c in table.columns])).alias("value")))
+        if args.jdbc:
+            frame, source_desc = read_jdbc(spark, args.jdbc, args.table, args.jdbc_partitions or partitions,
+                                           args.partition_column, args.jdbc_option)
+            sources.append(frame)
+        raw = sources[0]
+        for other in sources[1:]:
+            raw = raw.unionAll(other)
         keyed = raw.select(F.col("value"), F.get_json_object("value", "$.account_id").alias("account"))
         by_account = keyed.repartition(partitions, "account").select("value")
 
@@ -232,7 +400,7 @@ def main(argv):
         metrics.update({
             "master": args.master, "partitions": partitions, "exchanges": counts.get("E", 0), "records": counts,
             "wall_s": round(time.time() - started, 3), "stage1_s": round(t_stage1, 3), "stage2_s": round(t_stage2, 3),
-            "stage3_s": round(t_stage3, 3), "stage1_processes": stage1_metrics, "postings": postings_summary,
+            "stage3_s": round(t_stage3, 3), "stage1_processes": stage1_metrics, "postings": postings_summary, "source": source_desc or None,
             "stage3_process": {"cpu_s": usage3.ru_utime + usage3.ru_stime, "maxrss_kib": usage3.ru_maxrss},
         })
         n = max(1, counts.get("E", 0))

@@ -15,16 +15,6 @@ sys.path.insert(0, str(Path(DRIVER).parent))
 import moat_spark  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def world(tmp_path_factory):
-    d = tmp_path_factory.mktemp("world")
-    subprocess.run([MOAT, "simulate", "--scenario", "smoke", "--seed", "3", "--out", str(d), "--builtin-corpus"],
-                   check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([MOAT, "detect", str(d / "exchanges.jsonl"), "--accounts", str(d / "accounts.jsonl"),
-                    "--out", str(d / "report.json"), "--quiet"], check=True)
-    return d
-
-
 def reference(world):
     return (world / "report.json").read_bytes()
 
