@@ -42,7 +42,8 @@ def parse_args(argv):
                    "postgres:// or jdbc:postgresql:// URL (as --jdbc)")
     p.add_argument("--moat", required=True, help="the moat binary (shipped to the executors)")
     p.add_argument("--out", required=True, help="where to write the report JSON")
-    p.add_argument("--accounts", help="accounts file (JSON Lines), read by stage 3 on the driver")
+    p.add_argument("--accounts", help="accounts file (JSON Lines), read by stage 3 on the driver; or the store's URL "
+                   "(postgres://... or jdbc:postgresql://...): its `accounts` table, read through JDBC")
     p.add_argument("--master", default="local[*]", help="Spark master URL (local[2], spark://host:7077, yarn, k8s://...)")
     p.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl")
     p.add_argument("--partitions", type=int, help="partitions by account for stage 1 (default: default parallelism)")
@@ -203,6 +204,42 @@ def java_message(error):
     return text.splitlines()[0][:1000] if text else type(error).__name__
 
 
+def accounts_from_store(spark, url, path, options=()):
+    """Writes the store's `accounts` table (what `moat accounts import` loaded, in import order) to `path` as the
+    contract's accounts file (section 2), for stage 3 on the driver. Returns how many accounts."""
+    jurl, auth = jdbc_connection(url)
+    base = {"url": jurl, "fetchsize": "10000", "dbtable": "accounts"}
+    if jurl.startswith("jdbc:postgresql:"):
+        base["driver"] = "org.postgresql.Driver"
+    base.update(auth)
+    for kv in options:
+        k, _, v = kv.partition("=")
+        base[k] = v
+    try:
+        table = spark.read.format("jdbc").options(**base).load()
+        fields = ["account_id", "created_at_ms", "org_id", "email_domain", "payment_fingerprint", "verification", "program",
+                  "country", "label"]
+        rows = table.select(*fields).orderBy("written", "account_id").toLocalIterator()
+        n = 0
+        with open(path, "w", encoding="utf-8") as f:
+            for r in rows:
+                record = {"account_id": r["account_id"]}
+                if r["created_at_ms"] is not None:
+                    ms = int(r["created_at_ms"])
+                    t = time.gmtime(ms // 1000)
+                    record["created_at"] = time.strftime("%Y-%m-%dT%H:%M:%S", t) + ".%03dZ" % (ms % 1000)
+                for k in fields[2:]:
+                    if r[k] is not None:
+                        record[k] = r[k]
+                f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+                n += 1
+        return n
+    except SystemExit:
+        raise
+    except Exception as e:
+        raise SystemExit("error: cannot read the accounts table from %s: %s" % (redact(url), java_message(e)))
+
+
 def stage1_function(moat_name, extra_args, batch_rows=8192):
     """The mapInArrow function: pipes the partition's raw lines through `moat stage1` and returns its lines."""
 
@@ -318,7 +355,7 @@ def main(argv):
     builder = builder.config("spark.ui.showConsoleProgress", "false")
     builder = builder.config("spark.executor.processTreeMetrics.enabled", "true")
     confs = [kv.partition("=")[::2] for kv in args.conf]
-    if args.jdbc:
+    if args.jdbc or (args.accounts and is_database_url(args.accounts)):
         jar = jdbc_jar(args)
         if jar:
             jars = [v for k, v in confs if k == "spark.jars"]
@@ -379,8 +416,12 @@ def main(argv):
         # Stage 3 on the driver.
         t3 = time.time()
         cmd = [moat, "stage3", "--side", side_dir, "--out", args.out, "--quiet"]
-        if args.accounts:
-            cmd += ["--accounts", args.accounts]
+        accounts = args.accounts
+        if accounts and is_database_url(accounts):
+            accounts = os.path.join(work, "accounts.jsonl")
+            source_desc["accounts"] = accounts_from_store(spark, args.accounts, accounts, args.jdbc_option)
+        if accounts:
+            cmd += ["--accounts", accounts]
         for s in args.set:
             cmd += ["--set", s]
         if args.collect:

@@ -112,7 +112,7 @@ def test_jdbc_read_splits_the_log_into_non_empty_ranges_that_together_hold_every
     assert desc["columns"][:3] == ["position", "replica", "line"]
 
 
-def test_pg2_schema_with_ts_ms_column_and_a_store_url_given_to_moat_spark_detect_gives_the_same_report(world, postgres, tmp_path):
+def test_pg2_schema_with_ts_ms_column_and_store_url_for_log_and_accounts_in_moat_spark_detect_gives_the_same_report(world, postgres, tmp_path):
     gateway_store(postgres, world)
     lines = (world / "exchanges.jsonl").read_text().splitlines()
     stored = ship_as_replicas(postgres, lines)
@@ -125,13 +125,15 @@ def test_pg2_schema_with_ts_ms_column_and_a_store_url_given_to_moat_spark_detect
     assert postgres.sql("SELECT count(*) FROM exchange_log WHERE ts_ms IS NULL").strip() == "0"
     expected = moat_detect_on(world, stored, tmp_path, "combined")
     metrics = tmp_path / "metrics.json"
-    # The store's URL as a log argument of `moat spark-detect` (the same as --jdbc), the driver jar found by default.
-    subprocess.run([MOAT, "spark-detect", postgres.url, "--accounts", str(world / "accounts.jsonl"), "--out", str(tmp_path / "report.json"),
+    # The store's URL as a log argument of `moat spark-detect` (the same as --jdbc), the driver jar found by default,
+    # and the accounts from the store's `accounts` table (as `moat accounts import` loaded them), not from the file.
+    subprocess.run([MOAT, "spark-detect", postgres.url, "--accounts", postgres.url, "--out", str(tmp_path / "report.json"),
                     "--master", "local[2]", "--partitions", "3", "--python", sys.executable, "--metrics", str(metrics)], check=True)
     assert (tmp_path / "report.json").read_bytes() == expected
     m = json.loads(metrics.read_text())
     assert m["source"]["columns"] == ["position", "replica", "line", "ts_ms"]
     assert m["source"]["partition_column"] == "position" and m["source"]["partitions"] == 3
+    assert m["source"]["accounts"] == len((world / "accounts.jsonl").read_text().splitlines())
     # Partitioned by the event time instead (an exported table may have no position): still the same report.
     out = tmp_path / "by-time.json"
     moat_spark.main(["--moat", MOAT, "--master", "local[2]", "--partitions", "2", "--accounts", str(world / "accounts.jsonl"),
