@@ -135,7 +135,7 @@ def read_jdbc(spark, url, table="exchange_log", partitions=4, partition_column=N
     """The log's rows as one string column `value` (the contract's JSON lines), read by up to `partitions` parallel
     JDBC queries over ranges of a numeric column. Returns (DataFrame, description of the read).
 
-    The gateway's table (`exchange_log`: position BIGSERIAL, replica, line, and from the pg2 schema on ts_ms) is read
+    The gateway's table (`exchange_log`: position BIGSERIAL, replica, line, and from schema v3 on ts_ms) is read
     through `line` (text, or jsonb, which the JDBC reader gives as text); other columns are not read. The read is cut at the largest `position` seen when it starts, so that every partition reads the same log even while
     replicas go on shipping."""
     from pyspark.sql import functions as F

@@ -1,5 +1,6 @@
 """The gateway's combined exchange log, read from PostgreSQL through Spark's JDBC reader, gives `moat detect`'s report
 on the same log, byte for byte (issue 14, item 4)."""
+import calendar
 import json
 import os
 import subprocess
@@ -20,19 +21,31 @@ SHIP_EVERY_MS = 10_000
 
 def gateway_store(postgres, world):
     """A store as the gateway's replicas share it: the schema comes from moat itself (opening a PostgreSQL store
-    migrates it), with the accounts imported the way an operator does."""
+    migrates it), with the accounts imported the way an operator does. Returns exchange_log's columns."""
     subprocess.run([MOAT, "accounts", "import", str(world / "accounts.jsonl"), "--store", postgres.url], check=True,
                    stdout=subprocess.DEVNULL)
-    columns = postgres.sql("SELECT column_name FROM information_schema.columns WHERE table_name = 'exchange_log' "
-                           "ORDER BY ordinal_position").split()
+    columns = log_columns(postgres)
     assert columns[:3] == ["position", "replica", "line"], columns
+    return columns
+
+
+def log_columns(postgres):
+    return postgres.sql("SELECT column_name FROM information_schema.columns WHERE table_name = 'exchange_log' "
+                        "ORDER BY ordinal_position").split()
+
+
+def ts_ms(line):
+    """The exchange's event time in Unix milliseconds, as the replicas ship it in ts_ms (schema v3 on)."""
+    t = datetime.fromisoformat(json.loads(line)["ts"].replace("Z", "+00:00"))
+    return calendar.timegm(t.utctimetuple()) * 1000 + t.microsecond // 1000
 
 
 def ship_as_replicas(postgres, lines):
     """Loads the log as three replicas ship it: each exchange served by one replica (round robin, in the log's
     arrival order), each replica shipping what it served in each round of SHIP_EVERY_MS, one replica after another,
     so that the combined log's `position` order interleaves the replicas' batches. Records what was shipped in
-    log_shipped, as ReplicaDetection does. Returns the lines in position order."""
+    log_shipped, as ReplicaDetection does, and each row's event time in ts_ms when the schema has it (v3 on), as
+    PostgresStore.ship does. Returns the lines in position order."""
     rows, shipped = [], {r: 0 for r in REPLICAS}
     served = {r: [] for r in REPLICAS}
     clock = round_end = None
@@ -44,7 +57,7 @@ def ship_as_replicas(postgres, lines):
             served[replica].clear()
 
     for i, line in enumerate(lines):
-        t = int(datetime.fromisoformat(json.loads(line)["ts"].replace("Z", "+00:00")).timestamp() * 1000)
+        t = ts_ms(line)
         clock = t if clock is None else max(clock, t)
         if round_end is None:
             round_end = clock + SHIP_EVERY_MS
@@ -53,7 +66,10 @@ def ship_as_replicas(postgres, lines):
             round_end = clock + SHIP_EVERY_MS
         served[REPLICAS[i % len(REPLICAS)]].append(line)
     ship()
-    postgres.copy_in("exchange_log", ["replica", "line"], rows)
+    if "ts_ms" in log_columns(postgres):
+        postgres.copy_in("exchange_log", ["replica", "ts_ms", "line"], [(r, ts_ms(line), line) for r, line in rows])
+    else:
+        postgres.copy_in("exchange_log", ["replica", "line"], rows)
     for replica, n in shipped.items():
         postgres.sql("INSERT INTO log_shipped (replica, last_row) VALUES ('%s', %d)" % (replica, n))
     return [line for _, line in rows]
@@ -93,8 +109,10 @@ def test_gateway_log_in_postgresql_read_through_jdbc_in_4_ranges_gives_moat_dete
     assert any(s["tasks"] == 4 for s in m["stages"]), m["stages"]
 
 
-def test_jdbc_read_splits_the_log_into_non_empty_ranges_that_together_hold_every_line(world, postgres):
+def test_jdbc_read_of_a_v2_store_without_ts_ms_splits_the_log_into_non_empty_ranges_that_hold_every_line_once(world, postgres):
     gateway_store(postgres, world)
+    # A store as schema v2 made it (before v3-operators added ts_ms): position, replica, line.
+    postgres.sql("ALTER TABLE exchange_log DROP COLUMN IF EXISTS ts_ms")
     lines = (world / "exchanges.jsonl").read_text().splitlines()
     ship_as_replicas(postgres, lines)
     from pyspark.sql import SparkSession, functions as F
@@ -109,20 +127,21 @@ def test_jdbc_read_splits_the_log_into_non_empty_ranges_that_together_hold_every
         spark.stop()
     assert sorted(per_range) == [0, 1, 2, 3, 4] and min(per_range.values()) > len(lines) // 10, per_range
     assert got == sorted(lines)
-    assert desc["columns"][:3] == ["position", "replica", "line"]
+    assert desc["columns"] == ["position", "replica", "line"] and desc["partition_column"] == "position"
 
 
-def test_pg2_schema_with_ts_ms_column_and_store_url_for_log_and_accounts_in_moat_spark_detect_gives_the_same_report(world, postgres, tmp_path):
+def test_v3_store_with_ts_ms_and_store_url_for_log_and_accounts_in_moat_spark_detect_gives_the_same_report(world, postgres, tmp_path):
     gateway_store(postgres, world)
     lines = (world / "exchanges.jsonl").read_text().splitlines()
     stored = ship_as_replicas(postgres, lines)
-    # Branch pg2's migration (v3-operators): the event-time column, filled from each line's `ts`, and its index
-    # (already there when the moat under test has that migration).
+    # Schema v3 (v3-operators): the event-time column, filled from each line's `ts`, and its index; a moat that
+    # has the migration made them already (and the rows were shipped with ts_ms), an older one did not.
     postgres.sql("ALTER TABLE exchange_log ADD COLUMN IF NOT EXISTS ts_ms BIGINT")
     postgres.sql("UPDATE exchange_log SET ts_ms = floor(extract(epoch FROM ((line::jsonb) ->> 'ts')::timestamptz) * 1000)::bigint "
                  "WHERE ts_ms IS NULL")
     postgres.sql("CREATE INDEX IF NOT EXISTS exchange_log_ts ON exchange_log (ts_ms, position)")
     assert postgres.sql("SELECT count(*) FROM exchange_log WHERE ts_ms IS NULL").strip() == "0"
+    assert [ts_ms(l) for l in stored] == [int(v) for v in postgres.sql("SELECT ts_ms FROM exchange_log ORDER BY position").split()]
     expected = moat_detect_on(world, stored, tmp_path, "combined")
     metrics = tmp_path / "metrics.json"
     # The store's URL as a log argument of `moat spark-detect` (the same as --jdbc), the driver jar found by default,
