@@ -131,22 +131,29 @@ def jdbc_jar(args):
     return None
 
 
-def read_jdbc(spark, url, table="exchange_log", partitions=4, partition_column=None, options=()):
-    """The log's rows as one string column `value` (the contract's JSON lines), read by up to `partitions` parallel
-    JDBC queries over ranges of a numeric column. Returns (DataFrame, description of the read).
-
-    The gateway's table (`exchange_log`: position BIGSERIAL, replica, line, and from schema v3 on ts_ms) is read
-    through `line` (text, or jsonb, which the JDBC reader gives as text); other columns are not read. The read is cut at the largest `position` seen when it starts, so that every partition reads the same log even while
-    replicas go on shipping."""
-    from pyspark.sql import functions as F
+def jdbc_options(url, extra=()):
+    """Spark's JDBC reader options for the store at `url`, with `extra` KEY=VALUE options over them."""
     jurl, auth = jdbc_connection(url)
     base = {"url": jurl, "fetchsize": "10000"}
     if jurl.startswith("jdbc:postgresql:"):
         base["driver"] = "org.postgresql.Driver"
     base.update(auth)
-    for kv in options:
+    for kv in extra:
         k, _, v = kv.partition("=")
         base[k] = v
+    return base
+
+
+def read_jdbc(spark, url, table="exchange_log", partitions=4, partition_column=None, options=()):
+    """The log's rows as one string column `value` (the contract's JSON lines), read by up to `partitions` parallel
+    JDBC queries over ranges of a numeric column. Returns (DataFrame, description of the read).
+
+    The gateway's table (`exchange_log`: position BIGSERIAL, replica, line, and from schema v3 on ts_ms) is read
+    through `line` (text, or jsonb, which the JDBC reader gives as text); other columns are not read. The read is
+    cut at the partition column's largest value when it starts, so that rows the replicas ship meanwhile are left
+    out by every range alike."""
+    from pyspark.sql import functions as F
+    base = jdbc_options(url, options)
 
     def reader():
         return spark.read.format("jdbc").options(**base)
@@ -207,14 +214,8 @@ def java_message(error):
 def accounts_from_store(spark, url, path, options=()):
     """Writes the store's `accounts` table (what `moat accounts import` loaded, in import order) to `path` as the
     contract's accounts file (section 2), for stage 3 on the driver. Returns how many accounts."""
-    jurl, auth = jdbc_connection(url)
-    base = {"url": jurl, "fetchsize": "10000", "dbtable": "accounts"}
-    if jurl.startswith("jdbc:postgresql:"):
-        base["driver"] = "org.postgresql.Driver"
-    base.update(auth)
-    for kv in options:
-        k, _, v = kv.partition("=")
-        base[k] = v
+    base = jdbc_options(url, options)
+    base["dbtable"] = "accounts"
     try:
         table = spark.read.format("jdbc").options(**base).load()
         fields = ["account_id", "created_at_ms", "org_id", "email_domain", "payment_fingerprint", "verification", "program",
