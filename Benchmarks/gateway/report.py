@@ -14,6 +14,8 @@ import json
 import os
 import sys
 
+from loadgen import pct  # the same nearest-rank percentile as the load generator's own summary
+
 CFGS = ["direct", "moat", "nginx"]
 
 
@@ -24,13 +26,6 @@ def load(d, name):
 
 def r(x, n=3):
     return None if x is None else round(x, n)
-
-
-def pct(sorted_values, p):
-    if not sorted_values:
-        return None
-    k = min(len(sorted_values) - 1, max(0, int(round(p / 100 * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[k]
 
 
 def summary(values):
