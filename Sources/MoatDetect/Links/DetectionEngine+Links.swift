@@ -67,14 +67,14 @@ extension DetectionEngine {
             // Soft evidence only strengthens pairs that have hard evidence; a pair's first hard link counts the
             // soft values its two accounts already share.
             let p: LinkIndex.Pair
-            if kind.isHard {
-                let seed = links.hasPair(a, other) ? LinkIndex.Pair() : sharedSoftEvidence(a, other)
-                p = links.strengthen(a, other, kind: kind, weight: w, strong: config.minHardKindWeight, authored: authored,
-                                     seed: seed)
-            } else {
-                guard let existing = links.strengthenExisting(a, other, kind: kind, weight: w, strong: config.minHardKindWeight,
-                                                              authored: authored) else { continue }
+            if let existing = links.strengthenExisting(a, other, kind: kind, weight: w, strong: config.minHardKindWeight,
+                                                       authored: authored) {
                 p = existing
+            } else if kind.isHard {
+                p = links.create(a, other, seed: sharedSoftEvidence(a, other), kind: kind, weight: w,
+                                 strong: config.minHardKindWeight, authored: authored)
+            } else {
+                continue
             }
             if qualifies(p) {
                 let reason = "links with \(profiles[Int(other)].id) (\(kindNames(p.kinds)); hard weight \(fmt(Double(p.hard))), all \(fmt(Double(p.hard + p.soft))))"

@@ -47,8 +47,6 @@ struct LinkIndex {
     var labels: [UInt64: String] = [:]
     var pairs: [UInt64: Pair] = [:]
 
-    func hasPair(_ a: Int32, _ b: Int32) -> Bool { pairs.index(forKey: Self.pairKey(a, b)) != nil }
-
     static func pairKey(_ a: Int32, _ b: Int32) -> UInt64 {
         let (lo, hi) = a < b ? (a, b) : (b, a)
         return UInt64(UInt32(bitPattern: lo)) << 32 | UInt64(UInt32(bitPattern: hi))
@@ -90,21 +88,16 @@ struct LinkIndex {
         }
     }
 
-    /// Adds weight to a pair, creating it from `seed` if there is none yet; returns the pair's totals.
-    mutating func strengthen(_ a: Int32, _ b: Int32, kind: LinkKind, weight: Double, strong: Double, authored: Bool = false,
-                             seed: Pair = Pair()) -> Pair {
-        let key = Self.pairKey(a, b)
-        // In place: one hash lookup instead of a read and a write.
-        if let at = pairs.index(forKey: key) {
-            return Self.add(&pairs.values[at], kind: kind, weight: weight, strong: strong, authored: authored)
-        }
+    /// Creates the pair of `a` and `b` (there is none yet) from `seed` plus one link; returns its totals.
+    mutating func create(_ a: Int32, _ b: Int32, seed: Pair, kind: LinkKind, weight: Double, strong: Double,
+                         authored: Bool = false) -> Pair {
         var p = seed
         let totals = Self.add(&p, kind: kind, weight: weight, strong: strong, authored: authored)
-        pairs[key] = p
+        pairs[Self.pairKey(a, b)] = p
         return totals
     }
 
-    /// Adds weight to a pair only if it exists; nil when it does not.
+    /// Adds weight to a pair only if it exists (in place: one hash lookup); nil when it does not.
     mutating func strengthenExisting(_ a: Int32, _ b: Int32, kind: LinkKind, weight: Double, strong: Double,
                                      authored: Bool = false) -> Pair? {
         guard let at = pairs.index(forKey: Self.pairKey(a, b)) else { return nil }
