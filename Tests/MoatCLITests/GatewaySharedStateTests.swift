@@ -106,7 +106,8 @@ struct GatewaySharedStateTests {
         }
     }
 
-    static func overrideRun() throws -> OverrideOutcome {
+    /// A temporary directory, a process set and a PostgreSQL server for one run, removed and stopped after it.
+    static func withStore<T>(_ body: (URL, Processes, PostgresServer) throws -> T) throws -> T {
         let dir = try MoatBinary.temporaryDirectory()
         let processes = Processes()
         let pg = try PostgresServer()
@@ -115,6 +116,21 @@ struct GatewaySharedStateTests {
             pg.stop()
             try? FileManager.default.removeItem(at: dir)
         }
+        return try body(dir, processes, pg)
+    }
+
+    /// Simulates `smoke` (built-in corpus) into `dir/sim` and imports its accounts into the store.
+    static func simulateAndImport(seed: Int, days: Int, dir: URL, store: String) throws -> URL {
+        let sim = dir.appendingPathComponent("sim")
+        _ = try GatewayRestartTests.run(["simulate", "--scenario", "smoke", "--seed", "\(seed)", "--days", "\(days)", "--builtin-corpus",
+                                         "--out", sim.path])
+        _ = try GatewayRestartTests.run(["accounts", "import", sim.appendingPathComponent("accounts.jsonl").path, "--store", store])
+        return sim
+    }
+
+    static func overrideRun() throws -> OverrideOutcome { try withStore(overrideRun) }
+
+    static func overrideRun(dir: URL, processes: Processes, pg: PostgresServer) throws -> OverrideOutcome {
         let created = try GatewayRestartTests.run(["keys", "create", "--account", "acct-x", "--store", pg.url, "--json"])
         guard let object = try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any],
               let secret = object["secret"] as? String else { throw RawHTTP.Failure(description: "no key: \(created.stdout)") }
@@ -175,21 +191,13 @@ struct GatewaySharedStateTests {
                            body: Array(#"{"model":"m","max_tokens":8,"messages":[{"role":"user","content":"probe"}]}"#.utf8), timeout: 10).status) ?? 0
     }
 
-    static func restartRun() throws -> RestartOutcome {
-        let dir = try MoatBinary.temporaryDirectory()
-        let processes = Processes()
-        let pg = try PostgresServer()
-        defer {
-            processes.stopAll()
-            pg.stop()
-            try? FileManager.default.removeItem(at: dir)
-        }
+    static func restartRun() throws -> RestartOutcome { try withStore(restartRun) }
+
+    static func restartRun(dir: URL, processes: Processes, pg: PostgresServer) throws -> RestartOutcome {
         let run = GatewayRestartTests.run
-        let sim = dir.appendingPathComponent("sim")
-        _ = try run(["simulate", "--scenario", "smoke", "--seed", "3", "--days", "2", "--builtin-corpus", "--out", sim.path])
+        let sim = try simulateAndImport(seed: 3, days: 2, dir: dir, store: pg.url)
         let exchanges = sim.appendingPathComponent("exchanges.jsonl").path
         let total = try String(contentsOfFile: exchanges, encoding: .utf8).split(separator: "\n").count
-        _ = try run(["accounts", "import", sim.appendingPathComponent("accounts.jsonl").path, "--store", pg.url])
         let mock = try GatewayRestartTests.mock(dir: dir, processes: processes)
         var o = RestartOutcome()
         var notes = ["exchanges: \(total), replica a killed after \(total / 2)"]
@@ -263,20 +271,12 @@ struct GatewaySharedStateTests {
         var diagnostics = ""
     }
 
-    static func exportRun() throws -> ExportOutcome {
-        let dir = try MoatBinary.temporaryDirectory()
-        let processes = Processes()
-        let pg = try PostgresServer()
-        defer {
-            processes.stopAll()
-            pg.stop()
-            try? FileManager.default.removeItem(at: dir)
-        }
+    static func exportRun() throws -> ExportOutcome { try withStore(exportRun) }
+
+    static func exportRun(dir: URL, processes: Processes, pg: PostgresServer) throws -> ExportOutcome {
         let run = GatewayRestartTests.run
-        let sim = dir.appendingPathComponent("sim")
-        _ = try run(["simulate", "--scenario", "smoke", "--seed", "2", "--days", "1", "--builtin-corpus", "--out", sim.path])
+        let sim = try simulateAndImport(seed: 2, days: 1, dir: dir, store: pg.url)
         let exchanges = sim.appendingPathComponent("exchanges.jsonl").path
-        _ = try run(["accounts", "import", sim.appendingPathComponent("accounts.jsonl").path, "--store", pg.url])
         let mock = try GatewayRestartTests.mock(dir: dir, processes: processes)
         let a = try GatewayReplicaTests.replica(store: pg.url, mock: mock, dir: dir, name: "replica-a", processes: processes, replay: true)
         // Sent with up to 8 at once, so that the log is not in event-time order.
