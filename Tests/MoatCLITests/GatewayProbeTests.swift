@@ -96,9 +96,15 @@ struct GatewayProbeTests {
                 guard reply.status == 200 else { throw RawHTTP.Failure(description: "status \(reply.status)") }
                 prompts.append(prompt)
             }
-            // Exported while the gateway still runs.
-            usleep(300_000)
-            return (prompts, try Self.export(s.store))
+            // Exported while the gateway still runs, as soon as every abandoned stream is there (the close is
+            // seen within moments; up to 10 s is allowed for a machine that stalls the gateway).
+            let deadline = Date().addingTimeInterval(10)
+            var exported = try Self.export(s.store)
+            while Date() < deadline, !prompts.allSatisfy(exported.contains) {
+                usleep(100_000)
+                exported = try Self.export(s.store)
+            }
+            return (prompts, exported)
         }
         let prompts = result.0
         let exported = Self.objects(result.1)

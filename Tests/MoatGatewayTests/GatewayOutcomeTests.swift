@@ -59,9 +59,13 @@ struct GatewayOutcomeTests {
         try await GatewayHarness.with(configure: Self.tier) { h in
             let prompt = "hang up \(api.rawValue) \(point.rawValue) \(UUID().uuidString.prefix(8))"
             let port = h.port, key = h.key.secret
+            // Hanging up early, the stream is slow (about 6 s of upstream events): the gateway must see the
+            // close before the upstream ends even if the machine stalls it for seconds (CI runs every suite
+            // at once, and once stalled a gateway for over 1.5 s).
+            let delay = point == .nearTheEnd || point == .atTheEnd ? 15 : 50
             let received = try await RawClient.onThread {
                 let c = try RawClient(port: port)
-                try c.request(path: api.path, headers: api.headers(key: key, extra: [("x-mock-chunk-delay-ms", "15"), ("x-mock-words", "120")]),
+                try c.request(path: api.path, headers: api.headers(key: key, extra: [("x-mock-chunk-delay-ms", "\(delay)"), ("x-mock-words", "120")]),
                               body: api.body(prompt, maxTokens: 900))
                 let r = c.read { point.reached($0, api) }
                 c.close()
@@ -130,14 +134,15 @@ struct GatewayOutcomeTests {
 
     @Test("an upstream that goes silent mid-stream: logged as timeout", arguments: API.allCases)
     func upstreamTimesOutMidStream(api: API) async throws {
-        // The first event comes at once, the next after 5 s; the timeout (1.5 s) is long enough that a
-        // loaded machine (the whole suite runs in parallel) still sees the first event before it.
-        try await GatewayHarness.with(configure: { $0.upstreamTimeoutSeconds = 1.5 }) { h in
+        // The first event comes at once, the next after 9 s; the timeout (4 s) is long enough that a
+        // loaded machine (the whole suite runs in parallel, and CI once stalled a gateway for over 1.5 s)
+        // still sees the first event before it.
+        try await GatewayHarness.with(configure: { $0.upstreamTimeoutSeconds = 4 }) { h in
             let prompt = "silent \(api.rawValue) \(UUID().uuidString.prefix(8))"
             let port = h.port, key = h.key.secret
             let received = try await RawClient.onThread {
                 let c = try RawClient(port: port)
-                try c.request(path: api.path, headers: api.headers(key: key, extra: [("x-mock-chunk-delay-ms", "5000")]),
+                try c.request(path: api.path, headers: api.headers(key: key, extra: [("x-mock-chunk-delay-ms", "9000")]),
                               body: api.body(prompt))
                 let r = c.read { _ in false }
                 c.close()
@@ -196,12 +201,14 @@ struct GatewayOutcomeTests {
             let port = h.port, key = h.key.secret
             _ = try await RawClient.onThread {
                 let c = try RawClient(port: port)
-                try c.request(path: API.openAI.path, headers: API.openAI.headers(key: key, extra: [("x-mock-latency-ms", "400")]),
+                try c.request(path: API.openAI.path, headers: API.openAI.headers(key: key, extra: [("x-mock-latency-ms", "3000")]),
                               body: API.openAI.body("gone early", stream: false, maxTokens: 900))
                 usleep(100_000)
                 c.close()
             }
-            try await Task.sleep(for: .milliseconds(500))
+            // The answer would have begun after 3 s: by then the close must have been seen (a stall of
+            // nearly 3 s is tolerated).
+            try await Task.sleep(for: .milliseconds(3_500))
             #expect(try await h.logged().isEmpty)
             #expect(try await h.send(API.openAI.path, String(decoding: API.openAI.body("after", stream: false, maxTokens: 900), as: UTF8.self)).status == 200)
         }
