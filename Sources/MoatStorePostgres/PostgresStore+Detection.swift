@@ -8,6 +8,11 @@ import PostgresNIO
 extension PostgresStore: SharedDetectionStore {
     /// The advisory lock of detection leadership (any fixed number: "moat" in ASCII, then 2).
     static let leadershipLockKey: Int64 = 0x6D6F_6174_0000_0002
+    /// The transaction lock that orders shipments. `position` comes from a sequence when a row is inserted, but
+    /// rows become visible when their transaction commits: two replicas shipping at once could commit positions
+    /// out of order, and the leader, reading past the higher one, would never see the lower ones. Holding this
+    /// lock from before the insert until the commit makes positions visible in order.
+    static let shippingLockKey: Int64 = 0x6D6F_6174_0000_0003
 
     public func shippedRow(replica: String) async throws -> Int64 {
         do {
@@ -27,6 +32,7 @@ extension PostgresStore: SharedDetectionStore {
         do {
             try await client.withTransaction(logger: logger) { c in
                 if !rows.isEmpty {
+                    for try await _ in try await c.query("SELECT pg_advisory_xact_lock(\(Self.shippingLockKey))", logger: logger) {}
                     try await c.query("""
                         INSERT INTO exchange_log (replica, ts_ms, line)
                         SELECT \(replica), t, l FROM unnest(\(times)::bigint[], \(lines)::text[]) WITH ORDINALITY AS r(t, l, n) ORDER BY n

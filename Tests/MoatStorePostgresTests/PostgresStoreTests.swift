@@ -165,4 +165,44 @@ struct PostgresStoreTests {
         #expect(since == ["b2", "a3"])
         #expect(try await store.shippedRow(replica: "b") == 2)
     }
+
+    @Test("a leader following the combined log while two replicas ship at once sees every row exactly once")
+    func followerSeesEveryRowShippedConcurrently() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let shippers = [try await PostgresStore.open(server.url), try await PostgresStore.open(server.url)]
+        let follower = try await PostgresStore.open(server.url)
+        defer { for s in shippers + [follower] { s.close() } }
+        let batches = 150, perBatch = 4
+        let seen = try await withThrowingTaskGroup(of: [String].self) { group in
+            for (r, store) in shippers.enumerated() {
+                group.addTask {
+                    for b in 0..<batches {
+                        let rows = (0..<perBatch).map { LoggedRow(tsMilliseconds: Int64(b), line: "r\(r)-\(b)-\($0)") }
+                        try await store.ship(replica: "r\(r)", rows: rows, through: Int64((b + 1) * perBatch))
+                    }
+                    return []
+                }
+            }
+            // The leader's follower: reads after the last position it saw, as `combinedLog` is used live.
+            group.addTask {
+                var lines: [String] = []
+                var after: Int64 = 0
+                let total = 2 * batches * perBatch
+                let deadline = Date().addingTimeInterval(30)
+                while lines.count < total, Date() < deadline {
+                    let page = try await follower.combinedLog(after: after, limit: 50)
+                    lines += page.lines
+                    after = page.last
+                    if page.lines.isEmpty { try await Task.sleep(for: .milliseconds(2)) }
+                }
+                return lines
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let expected = Set((0..<2).flatMap { r in (0..<batches).flatMap { b in (0..<perBatch).map { "r\(r)-\(b)-\($0)" } } })
+        #expect(seen.count == expected.count, "the follower saw \(seen.count) of \(expected.count) rows")
+        let missing = expected.subtracting(seen)
+        #expect(missing.isEmpty, "never seen: \(missing.sorted().prefix(10))")
+    }
 }
