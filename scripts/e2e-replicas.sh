@@ -9,11 +9,24 @@
 #
 #   scripts/e2e-replicas.sh [SCENARIO] [SEED] [CONCURRENCY]      (default: standard 1 32)
 #
+# A replay runs thousands of times faster than the log's event time, so delays that are nothing live (a
+# replica ships its log to PostgreSQL every few hundred milliseconds; a verdict reaches the other replica
+# within a second) become hours of event time. So by default both runs are detection-only (POLICY=allow:
+# every exchange is served and logged, as in the log) and the engine's reorder window (REORDER seconds of
+# event time, default 7200) absorbs the shipping lag: the comparison is then of detection on the combined log.
+# POLICY=block enforces verdicts as in production; what each run serves then depends on replay speed.
+#
 # Uses $MOAT_BIN (default .build/release/moat, built if missing). Needs PostgreSQL's server and nginx
 # (Debian's postgresql and nginx; apt-get installed if missing, as root). Writes out/e2e-replicas-SCENARIO-SEED/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scenario="${1:-standard}"; seed="${2:-1}"; concurrency="${3:-32}"
+policy_mode="${POLICY:-allow}"; reorder="${REORDER:-7200}"
+case "$policy_mode" in
+  allow) policy="{campaign: allow, suspicious: allow}" ;;
+  block) policy="{campaign: block, suspicious: withhold_reasoning, takedown: true}" ;;
+  *) echo "POLICY is allow or block" >&2; exit 2 ;;
+esac
 moat="${MOAT_BIN:-.build/release/moat}"
 [ -x "$moat" ] || swift build -c release --product moat >/dev/null
 log() { printf '%s\n' "$*" >&2; }
@@ -36,7 +49,7 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 [ -f "$dir/exchanges.jsonl" ] || "$moat" simulate --scenario "$scenario" --seed "$seed" --out "$dir" >/dev/null
 total=$(wc -l < "$dir/exchanges.jsonl")
-log "== $scenario seed $seed: $total exchanges"
+log "== $scenario seed $seed: $total exchanges; policy $policy_mode, reorder window $reorder s, concurrency $concurrency"
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pids=()
@@ -67,13 +80,13 @@ asn_header: x-client-asn
 asn_org_header: x-client-asn-org
 country_header: x-client-country
 replay: {event_time_header: x-moat-event-time, max_age_days: 3650}
-detection_reorder_seconds: 120
+detection_reorder_seconds: $reorder
 limits:
   default_tier: open
   tiers:
     open: {account: {requests_per_minute: 100000000, input_tokens_per_minute: 1000000000000, output_tokens_per_minute: 1000000000000}}
     throttled: {account: {requests_per_minute: 5}}
-policy: {campaign: block, suspicious: withhold_reasoning, takedown: true}
+policy: $policy
 YAML
   } > "$1"
 }
@@ -97,9 +110,8 @@ settle() {  # admin_port logged: waits until the engine has ingested every logge
   log "detection ingested only $ingested of $2 logged exchanges"; exit 1
 }
 
-replay() {  # name gateway_url admin_port store
+replay() {  # name gateway_url admin_port store (its accounts imported)
   local name=$1 started
-  "$moat" accounts import "$dir/accounts.jsonl" --store "$4" >/dev/null
   started=$(date +%s.%N)
   "$moat" replay "$dir/exchanges.jsonl" --gateway "$2" --admin "http://127.0.0.1:$3" --admin-token e2e-admin \
     --labels "$dir/labels.jsonl" --concurrency "$concurrency" --out "$dir/$name-replay-report.json" > "$dir/$name-replay.txt"
@@ -117,9 +129,11 @@ mock_port=$(port)
 wait_health "$mock_port"
 
 log "== 1. one gateway, SQLite"
-rm -f "$dir/single.sqlite"*
+rm -rf "$dir/single.sqlite"*
 p1=$(port); a1=$(port)
 config "$dir/single.yaml" "$dir/single.sqlite" "$p1" "$a1" "$mock_port"
+# Accounts first: a gateway reads sign-up identities when it starts (later imports arrive by a periodic sync).
+"$moat" accounts import "$dir/accounts.jsonl" --store "$dir/single.sqlite" >/dev/null
 "$moat" serve --config "$dir/single.yaml" --log-level warning > "$dir/single-serve.log" 2>&1 & single=$!; pids+=($single)
 wait_health "$p1"
 replay single "http://127.0.0.1:$p1" "$a1" "$dir/single.sqlite"
@@ -134,8 +148,9 @@ pgport=$(port)
   -o "-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=100 -c fsync=off" start >/dev/null
 "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U moat moat
 url="postgres://moat@127.0.0.1:$pgport/moat"
+"$moat" accounts import "$dir/accounts.jsonl" --store "$url" >/dev/null
 pa=$(port); aa=$(port); pb=$(port); ab=$(port); pn=$(port)
-rm -f "$dir"/replica-[ab].sqlite*
+rm -rf "$dir"/replica-[ab].sqlite*
 config "$dir/replica-a.yaml" "$url" "$pa" "$aa" "$mock_port" replica-a
 config "$dir/replica-b.yaml" "$url" "$pb" "$ab" "$mock_port" replica-b
 # A starts first and takes the detection lead; B follows the verdicts.
