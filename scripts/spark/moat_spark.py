@@ -241,32 +241,43 @@ def accounts_from_store(spark, url, path, options=()):
         raise SystemExit("error: cannot read the accounts table from %s: %s" % (redact(url), java_message(e)))
 
 
-def peak_memory_wrapper(tag):
-    """(command prefix, function returning the peak RSS in KiB) for measuring a child's own peak memory.
+def peak_memory_tools():
+    """A fresh peak_memory_wrapper: defined inside a function so that cloudpickle ships it by value with stage 1's
+    closure (executors need not import this script)."""
 
-    A child's rusage from wait4 is not it: on Linux, ru_maxrss keeps the high-water mark of the process that
-    forked it (here a Python worker or the driver, hundreds of MiB) across exec. GNU time (/usr/bin/time), started
-    from the same parent, reports the peak of its own child, which it forked small. Without GNU time the rusage
-    figure is returned, marked as a floor of the parent's RSS."""
-    time_bin = "/usr/bin/time"
-    if not os.access(time_bin, os.X_OK):
-        return [], lambda usage: (usage.ru_maxrss, "rusage (includes the forking Python process's RSS)")
-    fd, path = tempfile.mkstemp(prefix="moat-%s-rss-" % tag)
-    os.close(fd)
+    def peak_memory_wrapper(tag):
+        """(command prefix, function returning the peak RSS in KiB) for measuring a child's own peak memory.
 
-    def peak(usage):
-        try:
-            with open(path) as f:
-                text = f.read().split()
-            os.unlink(path)
-            return int(text[-1]), "GNU time"
-        except (OSError, ValueError, IndexError):
-            return usage.ru_maxrss, "rusage (includes the forking Python process's RSS)"
-    return [time_bin, "-q", "-f", "%M", "-o", path], peak
+        A child's rusage from wait4 is not it: on Linux, ru_maxrss keeps the high-water mark of the process that
+        forked it (here a Python worker or the driver, hundreds of MiB) across exec. GNU time (/usr/bin/time), started
+        from the same parent, reports the peak of its own child, which it forked small. Without GNU time the rusage
+        figure is returned, marked as a floor of the parent's RSS."""
+        time_bin = "/usr/bin/time"
+        if not os.access(time_bin, os.X_OK):
+            return [], lambda usage: (usage.ru_maxrss, "rusage (includes the forking Python process's RSS)")
+        fd, path = tempfile.mkstemp(prefix="moat-%s-rss-" % tag)
+        os.close(fd)
+
+        def peak(usage):
+            try:
+                with open(path) as f:
+                    text = f.read().split()
+                os.unlink(path)
+                return int(text[-1]), "GNU time"
+            except (OSError, ValueError, IndexError):
+                return usage.ru_maxrss, "rusage (includes the forking Python process's RSS)"
+        return [time_bin, "-q", "-f", "%M", "-o", path], peak
+
+    return peak_memory_wrapper
+
+
+peak_memory_wrapper = peak_memory_tools()
 
 
 def stage1_function(moat_name, extra_args, batch_rows=8192):
     """The mapInArrow function: pipes the partition's raw lines through `moat stage1` and returns its lines."""
+
+    measure = peak_memory_tools()
 
     def run(batches):
         import pyarrow as pa
@@ -275,7 +286,7 @@ def stage1_function(moat_name, extra_args, batch_rows=8192):
         binary = SparkFiles.get(moat_name)
         if not os.access(binary, os.X_OK):
             os.chmod(binary, 0o755)
-        wrapper, peak = peak_memory_wrapper("stage1")
+        wrapper, peak = measure("stage1")
         proc = subprocess.Popen(wrapper + [binary, "stage1", "--out", "-"] + extra_args,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20)
         failure = []
