@@ -241,8 +241,43 @@ def accounts_from_store(spark, url, path, options=()):
         raise SystemExit("error: cannot read the accounts table from %s: %s" % (redact(url), java_message(e)))
 
 
+def peak_memory_tools():
+    """A fresh peak_memory_wrapper: defined inside a function so that cloudpickle ships it by value with stage 1's
+    closure (executors need not import this script)."""
+
+    def peak_memory_wrapper(tag):
+        """(command prefix, function returning the peak RSS in KiB) for measuring a child's own peak memory.
+
+        A child's rusage from wait4 is not it: on Linux, ru_maxrss keeps the high-water mark of the process that
+        forked it (here a Python worker or the driver, hundreds of MiB) across exec. GNU time (/usr/bin/time), started
+        from the same parent, reports the peak of its own child, which it forked small. Without GNU time the rusage
+        figure is returned, marked as a floor of the parent's RSS."""
+        time_bin = "/usr/bin/time"
+        if not os.access(time_bin, os.X_OK):
+            return [], lambda usage: (usage.ru_maxrss, "rusage (includes the forking Python process's RSS)")
+        fd, path = tempfile.mkstemp(prefix="moat-%s-rss-" % tag)
+        os.close(fd)
+
+        def peak(usage):
+            try:
+                with open(path) as f:
+                    text = f.read().split()
+                os.unlink(path)
+                return int(text[-1]), "GNU time"
+            except (OSError, ValueError, IndexError):
+                return usage.ru_maxrss, "rusage (includes the forking Python process's RSS)"
+        return [time_bin, "-q", "-f", "%M", "-o", path], peak
+
+    return peak_memory_wrapper
+
+
+peak_memory_wrapper = peak_memory_tools()
+
+
 def stage1_function(moat_name, extra_args, batch_rows=8192):
     """The mapInArrow function: pipes the partition's raw lines through `moat stage1` and returns its lines."""
+
+    measure = peak_memory_tools()
 
     def run(batches):
         import pyarrow as pa
@@ -251,7 +286,8 @@ def stage1_function(moat_name, extra_args, batch_rows=8192):
         binary = SparkFiles.get(moat_name)
         if not os.access(binary, os.X_OK):
             os.chmod(binary, 0o755)
-        proc = subprocess.Popen([binary, "stage1", "--out", "-"] + extra_args,
+        wrapper, peak = measure("stage1")
+        proc = subprocess.Popen(wrapper + [binary, "stage1", "--out", "-"] + extra_args,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20)
         failure = []
         lines_in = [0]
@@ -296,6 +332,7 @@ def stage1_function(moat_name, extra_args, batch_rows=8192):
         writer.join()
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
+        rss, rss_source = peak(usage)  # also removes GNU time's file on failure
         err_thread.join()
         if proc.returncode != 0:
             raise RuntimeError("moat stage1 failed (exit %d): %s" % (proc.returncode, (errors[0] if errors else b"").decode("utf-8", "replace")[-2000:]))
@@ -303,7 +340,8 @@ def stage1_function(moat_name, extra_args, batch_rows=8192):
             raise failure[0]
         # One metrics line per partition: the Swift process's CPU seconds and peak memory (KiB).
         kinds.append("M"); tss.append(lines_in[0]); ids.append("")
-        out.append(json.dumps({"lines": lines_in[0], "cpu_s": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss}))
+        out.append(json.dumps({"lines": lines_in[0], "cpu_s": usage.ru_utime + usage.ru_stime, "maxrss_kib": rss,
+                               "maxrss_source": rss_source}))
         yield flush()
 
     return run
@@ -416,7 +454,8 @@ def main(argv):
 
         # Stage 3 on the driver.
         t3 = time.time()
-        cmd = [moat, "stage3", "--side", side_dir, "--out", args.out, "--quiet"]
+        wrapper3, peak3 = peak_memory_wrapper("stage3")
+        cmd = wrapper3 + [moat, "stage3", "--side", side_dir, "--out", args.out, "--quiet"]
         accounts = args.accounts
         if accounts and is_database_url(accounts):
             accounts = os.path.join(work, "accounts.jsonl")
@@ -433,6 +472,7 @@ def main(argv):
         else:
             proc = subprocess.Popen(cmd + ["--exchanges", exchanges_dir])
         _, wait_status, usage3 = os.wait4(proc.pid, 0)
+        stage3_peak = peak3(usage3)
         status = proc.returncode = os.waitstatus_to_exitcode(wait_status)
         if status != 0:
             raise SystemExit("moat stage3 failed (exit %d)" % status)
@@ -443,7 +483,8 @@ def main(argv):
             "master": args.master, "partitions": partitions, "exchanges": counts.get("E", 0), "records": counts,
             "wall_s": round(time.time() - started, 3), "stage1_s": round(t_stage1, 3), "stage2_s": round(t_stage2, 3),
             "stage3_s": round(t_stage3, 3), "stage1_processes": stage1_metrics, "postings": postings_summary, "source": source_desc or None,
-            "stage3_process": {"cpu_s": usage3.ru_utime + usage3.ru_stime, "maxrss_kib": usage3.ru_maxrss},
+            "stage3_process": dict(zip(("cpu_s", "maxrss_kib", "maxrss_source"),
+                                       (usage3.ru_utime + usage3.ru_stime,) + stage3_peak)),
         })
         n = max(1, counts.get("E", 0))
         tot = metrics.get("totals", {})

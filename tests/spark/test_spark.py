@@ -99,6 +99,10 @@ def test_moat_spark_detect_command_and_metrics(world, tmp_path):
     assert m["exchanges"] == json.loads(reference(world))["summary"]["exchanges"]
     assert m["exchanges_per_executor_core_second"] > 0
     assert len(m["stage1_processes"]) == 2
+    if os.access("/usr/bin/time", os.X_OK):
+        # The Swift processes' own peaks (GNU time), not rusage's, which keeps the forking Python's RSS.
+        assert m["stage3_process"]["maxrss_source"] == "GNU time"
+        assert all(p["maxrss_source"] == "GNU time" for p in m["stage1_processes"])
 
 
 def test_invalid_lines_are_counted_like_moat_detect(world, tmp_path):
