@@ -221,7 +221,7 @@ import Testing
 
     @Test("the space after a comma, colon or semicolon before a word is a unit: one or two spaces, by the key")
     func clauseSpacingIsDecidedByTheKey() {
-        let text = "First, we plan: then we build; and we test, carefully.\n"
+        let text = "So, we plan: then we build; and we test, carefully.\n"
         let lexicon = VariantLexicon.shared
         let gaps = units(of: text).filter { $0.classIndex == Int32(lexicon.clauseGapClass) }
         #expect(gaps.count == 4)
