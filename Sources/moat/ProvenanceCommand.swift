@@ -70,7 +70,9 @@ struct ProvenanceScoreCommand: ParsableCommand {
             FILE is JSON Lines with a `text` field (or `response`, so an exchange log works as is) and \
             optional `prompt` and `system_prompt` fields, or else plain text (one text). Each distinct \
             (wording class, context) is one unit, scored once; a unit met in both wordings is a tie and is \
-            not scored; units whose wording class appears in the text's prompt are excluded. Without the \
+            not scored; units whose wording class appears in the text's prompt are excluded; units in code, \
+            quotes and other text the marker leaves alone are scored too (a student does not learn where \
+            those start and end). Without the \
             mark each unit follows the key with probability 1/2, so the p-value is the exact one-sided \
             binomial tail. Prints a table and a statement for a report, or with --json one object with \
             p_value, log10_p_value, units, green, green_share_ci95 (Clopper-Pearson), key_id and statement.
@@ -91,6 +93,9 @@ struct ProvenanceScoreCommand: ParsableCommand {
     @Option(help: .hidden)
     var vote: String = ProvenanceScorer.Vote.unanimous.rawValue
 
+    @Flag(name: .customLong("skip-protected"), help: .hidden)
+    var skipProtected = false
+
     func validate() throws {
         if ProvenanceScorer.Vote(rawValue: vote) == nil { throw ValidationError("--vote must be first, majority or unanimous") }
     }
@@ -102,7 +107,8 @@ struct ProvenanceScoreCommand: ParsableCommand {
         }
         let (texts, skipped, _) = try ProvenanceTexts.read(file)
         if skipped > 0 { Console.error("moat provenance score: \(skipped) record(s) without text skipped") }
-        var scorer = ProvenanceScorer(scheme: keyOptions.scheme, vote: ProvenanceScorer.Vote(rawValue: vote) ?? .unanimous)
+        var scorer = ProvenanceScorer(scheme: keyOptions.scheme, vote: ProvenanceScorer.Vote(rawValue: vote) ?? .unanimous,
+                                      scoresProtected: !skipProtected)
         for t in texts { scorer.add(t.text, prompt: t.prompt.isEmpty ? .none : FingerprintPrompt(t.prompt)) }
         let score = scorer.score(key: key)
         if let unitsOut { try ProvenanceOutput.writeUnits(scorer.unitRecords(key: key), to: unitsOut) }

@@ -92,11 +92,13 @@ import Testing
             "It takes a while to load. ", "Use a while loop here. ", "Avoid nested while loops. ", "Worth your while now. ",
             "The while statement. ", "We finally won. ", "Finally we won. ",
         ]
+        let lexicon = VariantLexicon.shared
         for text in untouched {
-            let observed = units(of: text)
+            // Wording units only: the space after a comma is a unit of its own (and only ever changes spaces).
+            let observed = units(of: text).filter { lexicon.special(Int($0.classIndex)) == nil }
             #expect(observed.isEmpty, "\(text): \(observed.count) unit(s)")
             for i in 0..<16 {
-                #expect(Fingerprinter(key: TestKeys.key(i)).mark(text) == text)
+                #expect(singleSpaced(Fingerprinter(key: TestKeys.key(i)).mark(text)) == text)
             }
         }
     }
@@ -216,4 +218,60 @@ import Testing
         // A gap before a lower-case word, or of three spaces, is no unit.
         #expect(units(of: "e.g. this one.   Next one").isEmpty)
     }
+
+    @Test("the space after a comma, colon or semicolon before a word is a unit: one or two spaces, by the key")
+    func clauseSpacingIsDecidedByTheKey() {
+        let text = "So, we plan: then we build; and we test, carefully.\n"
+        let lexicon = VariantLexicon.shared
+        let gaps = units(of: text).filter { $0.classIndex == Int32(lexicon.clauseGapClass) }
+        #expect(gaps.count == 4)
+        var spacings = Set<String>()
+        for i in 0..<32 {
+            let marked = Fingerprinter(key: TestKeys.key(i)).mark(text)
+            #expect(singleSpaced(marked) == text)
+            spacings.insert(marked)
+            // Marked text has the same units, each in the key's form.
+            let after = units(of: marked).filter { $0.classIndex == Int32(lexicon.clauseGapClass) }
+            #expect(after.map(\.context) == gaps.map(\.context))
+            for o in after {
+                #expect(o.form == TestKeys.key(i).greenForm(tag: lexicon.tag(of: Int(o.classIndex)), context: o.context))
+            }
+        }
+        #expect(spacings.count > 4)
+        // Not a unit: before a number or a symbol, three spaces, inside code or quotes, a number like 1,000.
+        for untouched in ["Items: 1, 2 and 3.", "So,   wide.", "Run `a, b` now.", "He said \"yes, no\" twice.", "About 1,000 of them."] {
+            #expect(units(of: untouched).filter { $0.classIndex == Int32(lexicon.clauseGapClass) }.isEmpty, "\(untouched)")
+            for i in 0..<8 { #expect(Fingerprinter(key: TestKeys.key(i)).mark(untouched) == untouched) }
+        }
+        // A prompt with two spaces after a comma freezes the class.
+        let prompt = FingerprintPrompt("Write it like this,  with two spaces.")
+        for i in 0..<8 { #expect(Fingerprinter(key: TestKeys.key(i)).mark(text, prompt: prompt) == text) }
+    }
+
+    @Test("the test scores units in protected text too; the marker never touches them")
+    func scorerReadsProtectedTextTheMarkerLeavesAlone() {
+        let text = "Use it.\n\n```\n# It is not done, do not run\n```\n\n\"It is not here, do not go.\" Then stop.\n"
+        for i in 0..<8 {
+            let marked = Fingerprinter(key: TestKeys.key(i)).mark(text)
+            #expect(marked.contains("# It is not done, do not run") && marked.contains("\"It is not here, do not go.\""))
+        }
+        var scorer = ProvenanceScorer()
+        scorer.add(text)
+        var skipping = ProvenanceScorer(scoresProtected: false)
+        skipping.add(text)
+        #expect(skipping.distinctUnits == 0)
+        #expect(scorer.distinctUnits >= 4)
+    }
+}
+
+/// The text with every run of spaces made one space (undoes the spacing classes, nothing else).
+func singleSpaced(_ text: String) -> String {
+    var out = ""
+    var previousSpace = false
+    for c in text {
+        if c == " " && previousSpace { continue }
+        previousSpace = c == " "
+        out.append(c)
+    }
+    return out
 }

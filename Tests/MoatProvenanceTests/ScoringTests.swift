@@ -121,11 +121,19 @@ import Testing
     @Test func markedTextScoresAsMarkedOnlyUnderItsOwnKey() {
         let key = TestKeys.key(1)
         let marker = Fingerprinter(key: key)
+        // Units the marker acts on all follow the key; the test also reads protected text (code, quotes),
+        // which the marker leaves alone, so there some units follow it only by chance.
+        var marked = ProvenanceScorer(scoresProtected: false)
         var scorer = ProvenanceScorer()
-        for text in SampleTexts.all + [syntheticText(sentences: 200, seed: 3)] { scorer.add(marker.mark(text)) }
+        for text in SampleTexts.all + [syntheticText(sentences: 200, seed: 3)] {
+            scorer.add(marker.mark(text))
+            marked.add(marker.mark(text))
+        }
+        let acted = marked.score(key: key)
+        #expect(acted.units > 150)
+        #expect(acted.green == acted.units)
         let own = scorer.score(key: key)
-        #expect(own.units > 150)
-        #expect(own.green == own.units)
+        #expect(own.units >= acted.units)
         #expect(own.log10PValue < -45)
         #expect(own.verdict == "strong evidence of the mark")
         let other = scorer.score(key: TestKeys.key(2))
@@ -142,15 +150,15 @@ import Testing
 
     @Test func repeatedUnitsCountOnceAndMixedOnesAreTies() {
         var scorer = ProvenanceScorer()
-        for _ in 0..<50 { scorer.add("Well, it is a test.") }
-        scorer.add("Well, it's a test.")
+        for _ in 0..<50 { scorer.add("Well it is a test.") }
+        scorer.add("Well it's a test.")
         #expect(scorer.occurrences == 51)
         #expect(scorer.distinctUnits == 1)
         let s = scorer.score(key: TestKeys.key(1))
         #expect(s.units == 0 && s.ties == 1)
         var first = ProvenanceScorer(vote: .first)
-        for _ in 0..<50 { first.add("Well, it is a test.") }
-        first.add("Well, it's a test.")
+        for _ in 0..<50 { first.add("Well it is a test.") }
+        first.add("Well it's a test.")
         #expect(first.score(key: TestKeys.key(1)).units == 1)
     }
 

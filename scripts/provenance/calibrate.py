@@ -3,11 +3,11 @@
 
 The reported p-value is twice the smaller of two exact tests (all units; units in the rarer wording), so it
 is conservative; each test's own p-values should be uniform. The weighted sign test computed beside them
-(JSON weighted_*) is checked too. Two nulls, both with keys that never marked
-anything:
+(JSON weighted_*) is checked too. Three nulls, all with keys that never marked the texts tested:
   corpus:   all N clean answers (with their prompts) scored under each of K random master keys;
   per-text: each of M clean answers scored alone under a fresh random key (what a check of single
-            answers does).
+            answers does);
+  marked:   the same N answers marked with one campaign key (as served), scored under K other keys.
 For each: the Kolmogorov-Smirnov distance to the uniform distribution and its p-value, and the
 false-positive rate at alpha = 0.01 and 0.001 with exact 95% intervals. Per-text p-values come from few
 units each, so they are discrete and conservative (P(p <= a) <= a); the KS test of the null model itself
@@ -24,7 +24,7 @@ import tempfile
 
 import numpy as np
 
-from common import OUT, load_sharegpt_answers, log, random_key, run_moat, score_file, write_jsonl
+from common import mark, OUT, load_sharegpt_answers, log, random_key, run_moat, score_file, write_jsonl
 
 
 def ks_uniform(p):
@@ -156,8 +156,18 @@ def main():
                 (single_results[i]["units"], single_results[i]["green"], single_results[i]["p_value"])
         log(f"per-text null: {len(single_results)} texts")
 
+        # Marked text, wrong keys: the same answers marked with one campaign key (as `moat serve` serves
+        # them), tested against other random keys that never marked anything.
+        marked_texts, _ = mark(corpus, random_key(rng), campaign="served")
+        mpath = os.path.join(tmp, "marked.jsonl")
+        write_jsonl(mpath, [{"text": t, "prompt": a["prompt"]} for t, a in zip(marked_texts, corpus)])
+        wrong_keys = [random_key(rng) for _ in range(args.keys)]
+        marked_results = null_scores(tmp, mpath, wrong_keys)
+        log(f"marked-text null: {len(marked_results)} wrong keys, {marked_results[0]['units']} units each (first key)")
+
     summary = [summarize("corpus (all answers, one key per run)", corpus_results, rng),
-               summarize("per text (one answer, one key)", single_results, rng)]
+               summarize("per text (one answer, one key)", single_results, rng),
+               summarize("marked answers, wrong keys (all answers, one key per run)", marked_results, rng)]
     with open(os.path.join(OUT, "calibration.json"), "w") as f:
         json.dump(summary, f, indent=2)
     def fpr(s, a, label=""):

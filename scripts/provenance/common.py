@@ -116,9 +116,14 @@ def load_sharegpt_answers(limit=None, seed=0, min_chars=200, max_chars=6000):
 
 
 # Student tokens: words (with inner apostrophes), numbers, runs of backticks, newlines, single symbols,
-# and a double space between sentences (byte-level BPE tokenizers keep whitespace as it is; a word
-# tokenizer that dropped it would be blind to the sentence-spacing convention).
-TOKEN = re.compile(r"(?<=[.!?])  (?=[A-Z])|[A-Za-z]+(?:['\u2019][A-Za-z]+)*|[0-9]+|`+|\n|[^\sA-Za-z0-9]")
+# and a double space between two characters on a line (byte-level BPE tokenizers keep whitespace as it
+# is; a word tokenizer that dropped it would be blind to spacing conventions). MOAT_STUDENT_SPACES picks
+# another tokenizer: `sentence` keeps a double space only between sentences (the tokenizer before the
+# comma-spacing class); `none` drops every extra space, which is what an adversary who normalises
+# whitespace before training gets.
+_WORDS = r"[A-Za-z]+(?:['\u2019][A-Za-z]+)*|[0-9]+|`+|\n|[^\sA-Za-z0-9]"
+_SPACES = {"sentence": r"(?<=[.!?])  (?=[A-Z])|", "none": ""}.get(os.environ.get("MOAT_STUDENT_SPACES", ""), r"(?<=\S)  (?=\S)|")
+TOKEN = re.compile(_SPACES + _WORDS)
 NO_SPACE_BEFORE = set(".,;:!?)]}%")
 NO_SPACE_AFTER = set("([{$#")
 

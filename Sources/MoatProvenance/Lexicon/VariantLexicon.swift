@@ -60,16 +60,19 @@ final class VariantLexicon: Sendable {
     /// Most words in any form.
     let maxWords: Int
     /// Conventions that are not words, each a class after the word classes: the bullet character of a
-    /// list (`-` or `*`), the delimiter of a numbered list (`1.` or `1)`), both decided once per list, and
-    /// the space between two sentences on a line (one or two).
+    /// list (`-` or `*`), the delimiter of a numbered list (`1.` or `1)`), both decided once per list, the
+    /// space between two sentences on a line (one or two), and the space after a comma, colon or semicolon
+    /// before a word (one or two). Two spaces render as one in Markdown and HTML; both spacing classes
+    /// have a rare second form, and they are the densest choice points of the mark.
     enum Special: Int, CaseIterable {
-        case bullet, numberDelimiter, sentenceGap
+        case bullet, numberDelimiter, sentenceGap, clauseGap
 
         var name: String {
             switch self {
             case .bullet: return "-/* (bullet marker)"
             case .numberDelimiter: return "1./1) (numbered-list delimiter)"
             case .sentenceGap: return "one/two spaces after a sentence"
+            case .clauseGap: return "one/two spaces after a comma, colon or semicolon"
             }
         }
 
@@ -77,7 +80,7 @@ final class VariantLexicon: Sendable {
             switch self {
             case .bullet: return ("-", "*")
             case .numberDelimiter: return (".", ")")
-            case .sentenceGap: return (" ", "  ")
+            case .sentenceGap, .clauseGap: return (" ", "  ")
             }
         }
     }
@@ -86,6 +89,7 @@ final class VariantLexicon: Sendable {
     var bulletClass: Int { index(of: .bullet) }
     var numberClass: Int { index(of: .numberDelimiter) }
     var gapClass: Int { index(of: .sentenceGap) }
+    var clauseGapClass: Int { index(of: .clauseGap) }
     let specialTags: [UInt64]
     var classCount: Int { classes.count + Special.allCases.count }
 
@@ -152,7 +156,7 @@ final class VariantLexicon: Sendable {
 
     /// The class's rare form (the marked-form test counts units where it appears), if it has one.
     func rareForm(of classIndex: Int) -> UInt8? {
-        if let s = special(classIndex) { return s == .sentenceGap ? 1 : nil }
+        if let s = special(classIndex) { return s == .sentenceGap || s == .clauseGap ? 1 : nil }
         return classes[classIndex].rule.rareSecond ? 1 : nil
     }
 

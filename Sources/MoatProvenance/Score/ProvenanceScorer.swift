@@ -61,6 +61,12 @@ public struct ProvenanceScorer: Sendable {
 
     public let scheme: FingerprintScheme
     public var vote: Vote
+    /// Score units in protected text too (code, quotes, brackets, markup lines; default). The marker never
+    /// touches them, so in served answers they follow the key by chance and only dilute the test; a
+    /// student trained on marked answers does not learn where protection starts and ends (its text opens
+    /// quotes and brackets it never closes), and there they carry the mark. Either way the units depend
+    /// on the texts alone, so the null is exact.
+    public var scoresProtected: Bool
     private var entries: [Entry] = []
     private var index: [UnitKey: Int] = [:]
     /// Texts added.
@@ -70,14 +76,16 @@ public struct ProvenanceScorer: Sendable {
     /// Unit occurrences left out because their class appears in the text's prompt.
     public private(set) var excludedByPrompt = 0
 
-    public init(scheme: FingerprintScheme = .standard, vote: Vote = .unanimous) {
+    public init(scheme: FingerprintScheme = .standard, vote: Vote = .unanimous, scoresProtected: Bool = true) {
         self.scheme = scheme
         self.vote = vote
+        self.scoresProtected = scoresProtected
     }
 
     /// Adds one text and the prompt that produced it (`.none` when unknown).
     public mutating func add(_ text: String, prompt: FingerprintPrompt = .none) {
-        var engine = FingerprintEngine(key: nil, frozen: prompt.frozen, contextWords: scheme.contextWords)
+        var engine = FingerprintEngine(key: nil, frozen: prompt.frozen, contextWords: scheme.contextWords,
+                                       observeProtected: scoresProtected)
         engine.feed(text.utf8)
         engine.finish()
         texts += 1

@@ -5,7 +5,7 @@
 /// before it, variant forms replaced by their class). In `mark` mode it rewrites each unit to the form
 /// the key chooses for that context; in `observe` mode it records the units for the test.
 ///
-/// Protected, never touched and not scored: fenced and indented code blocks, inline code, text in
+/// Protected, never touched (and observed only when `observeProtected` asks, as the test does): fenced and indented code blocks, inline code, text in
 /// double, curly or single quotes or guillemets, `$…$` math, anything inside `{…}` or `[…]` (JSON,
 /// tool-call arguments, links), lines that start with `>` (quotations) or `<` (markup, tool-call tags),
 /// a whole text that starts with `{` or `[` (JSON), and every word that is not plain letters (numbers,
@@ -66,6 +66,12 @@ struct FingerprintEngine: Sendable {
     let key: FingerprintKey?
     let frozen: FrozenClasses
     let contextWords: Int
+    /// Observe mode only: find units in protected text too (code, quotes, brackets, markup lines). The
+    /// marker never touches them, so in served text they follow the key by chance; a student trained on
+    /// marked text does not reproduce where protection starts and ends, so in its text they carry the mark
+    /// like any other. The test scores them (`ProvenanceScorer`); which units exist still depends only on
+    /// the text, so the null stays exact.
+    let observeProtected: Bool
 
     var buf: [UInt8] = []
     var pos = 0
@@ -95,6 +101,8 @@ struct FingerprintEngine: Sendable {
     private var numberChar: UInt8 = 0
     /// The run just consumed ended a sentence: the spaces after it may be a unit.
     private var gapPending = false
+    /// The run just consumed ended in a comma, colon or semicolon: the spaces after it may be a unit.
+    private var clausePending = false
 
     // Inline state.
     private var ticks = 0
@@ -114,9 +122,11 @@ struct FingerprintEngine: Sendable {
     private var ctxHead = 0
     private var lookahead: [Run] = []
 
-    init(lexicon: VariantLexicon = .shared, key: FingerprintKey?, frozen: FrozenClasses, contextWords: Int) {
+    init(lexicon: VariantLexicon = .shared, key: FingerprintKey?, frozen: FrozenClasses, contextWords: Int,
+         observeProtected: Bool = false) {
         self.lexicon = lexicon
         self.key = key
+        self.observeProtected = key == nil && observeProtected
         self.frozen = frozen
         self.contextWords = max(0, min(contextWords, 8))
         ctx = Array(repeating: 0, count: max(1, self.contextWords))
@@ -127,7 +137,7 @@ struct FingerprintEngine: Sendable {
     var pendingBytes: Int { buf.count - pos }
 
     private var inlineProtected: Bool {
-        ticks > 0 || dq || cdq || guil || sq || csq || math || depth > 0
+        !observeProtected && (ticks > 0 || dq || cdq || guil || sq || csq || math || depth > 0)
     }
 
     // MARK: - Driving
@@ -156,7 +166,7 @@ struct FingerprintEngine: Sendable {
                 if !continueRun(final: final) { break }
                 continue
             }
-            if fenceChar != 0 || lineProtected || wholeProtected {
+            if (fenceChar != 0 || lineProtected || wholeProtected) && !observeProtected {
                 var i = pos
                 while i < buf.count && buf[i] != 0x0A { i += 1 }
                 emit(pos, i)
@@ -169,7 +179,12 @@ struct FingerprintEngine: Sendable {
                     if !sentenceGap(final: final) { break }
                     continue
                 }
+                if clausePending && b == 0x20 {
+                    if !clauseGap(final: final) { break }
+                    continue
+                }
                 gapPending = false
+                clausePending = false
                 if marking { out.append(b) }
                 prevByte = b
                 pos += 1
@@ -200,6 +215,7 @@ struct FingerprintEngine: Sendable {
         }
         sq = false; csq = false
         gapPending = false
+        clausePending = false
         lineProtected = false
         prevLineBlank = lineBlank
         atLineStart = true
@@ -361,6 +377,29 @@ struct FingerprintEngine: Sendable {
         return true
     }
 
+    /// The spaces after a comma, colon or semicolon, before a word on the same line: one or two are a
+    /// unit. False when it needs more bytes.
+    private mutating func clauseGap(final: Bool) -> Bool {
+        let n = buf.count
+        var j = pos
+        while j < n && buf[j] == 0x20 && j - pos < 3 { j += 1 }
+        if j == n && !final { return false }
+        clausePending = false
+        let k = j - pos
+        guard k <= 2, j < n, isLetter(buf[j]), !inlineProtected else { return true }
+        let form = UInt8(k - 1)
+        let cls = lexicon.clauseGapClass
+        let chosen = unit(classIndex: cls, tag: lexicon.tag(of: cls), form: form)
+        if chosen != form { changed += 1 }
+        if marking {
+            out.append(0x20)
+            if chosen == 1 { out.append(0x20) }
+        }
+        prevByte = 0x20
+        pos = j
+        return true
+    }
+
     // MARK: - Units
 
     private var contextHash: UInt64 {
@@ -483,6 +522,7 @@ struct FingerprintEngine: Sendable {
     private mutating func runStart(final: Bool) -> Bool {
         guard let run = scanRun(at: pos, final: final) else { return false }
         gapPending = false
+        clausePending = false
         if !run.plain {
             midRun = true
             urlMode = false
@@ -602,6 +642,7 @@ struct FingerprintEngine: Sendable {
         push(cls.tag)
         sentenceStart = last.trailHasStop
         gapPending = last.endsSentence
+        clausePending = !last.endsSentence && Self.isClausePunctuation(buf[last.end - 1])
         prevByte = buf[last.end - 1]
         pos = last.end
     }
@@ -624,6 +665,12 @@ struct FingerprintEngine: Sendable {
         emit(run.start, run.end)
         finishPlain(run)
         gapPending = run.endsSentence
+        clausePending = !run.endsSentence && Self.isClausePunctuation(buf[run.end - 1])
+    }
+
+    @inline(__always)
+    private static func isClausePunctuation(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: ",") || b == UInt8(ascii: ":") || b == UInt8(ascii: ";")
     }
 
     private mutating func finishPlain(_ run: Run) {

@@ -4,8 +4,8 @@
 /// in any case, anywhere, code included): the answer then keeps whatever the model wrote for that class,
 /// and the test excludes those units. That covers every unit whose context and form could have been
 /// copied from the prompt, and questions about the variants themselves ("colour or color?"). A prompt
-/// with a bulleted or numbered line freezes that list marker, and one with two spaces between sentences
-/// freezes the sentence spacing.
+/// with a bulleted or numbered line freezes that list marker, one with two spaces between sentences
+/// freezes the sentence spacing, and one with two spaces after a comma, colon or semicolon freezes that.
 public struct FingerprintPrompt: Sendable, Equatable {
     let frozen: FrozenClasses
 
@@ -64,6 +64,11 @@ public struct FingerprintPrompt: Sendable, Equatable {
                 if (b == UInt8(ascii: ".") || b == UInt8(ascii: "!") || b == UInt8(ascii: "?")) && i + 3 < n
                     && utf8[i + 1] == 0x20 && utf8[i + 2] == 0x20 && utf8[i + 3] >= 0x41 && utf8[i + 3] <= 0x5A {
                     frozen.insert(lexicon.gapClass)
+                }
+                // Two spaces after a comma, colon or semicolon.
+                if (b == UInt8(ascii: ",") || b == UInt8(ascii: ":") || b == UInt8(ascii: ";")) && i + 3 < n
+                    && utf8[i + 1] == 0x20 && utf8[i + 2] == 0x20 && (utf8[i + 3] | 0x20) >= 0x61 && (utf8[i + 3] | 0x20) <= 0x7A {
+                    frozen.insert(lexicon.clauseGapClass)
                 }
                 let lower = b | 0x20
                 if lower >= 0x61 && lower <= 0x7A {
