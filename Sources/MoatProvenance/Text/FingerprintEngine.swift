@@ -176,11 +176,11 @@ struct FingerprintEngine: Sendable {
             }
             if b == 0x20 || b == 0x09 || b == 0x0D {
                 if gapPending && b == 0x20 {
-                    if !sentenceGap(final: final) { break }
+                    if !spaceGap(final: final, classIndex: lexicon.gapClass, before: { $0 >= 0x41 && $0 <= 0x5A }) { break }
                     continue
                 }
                 if clausePending && b == 0x20 {
-                    if !clauseGap(final: final) { break }
+                    if !spaceGap(final: final, classIndex: lexicon.clauseGapClass, before: isLetter) { break }
                     continue
                 }
                 gapPending = false
@@ -355,40 +355,18 @@ struct FingerprintEngine: Sendable {
         return written
     }
 
-    /// The spaces after a sentence, before the next sentence's capital on the same line: one or two are
-    /// a unit. False when it needs more bytes.
-    private mutating func sentenceGap(final: Bool) -> Bool {
+    /// The spaces after a sentence (before the next sentence's capital) or after a comma, colon or semicolon
+    /// (before a word), on the same line: one or two are a unit of `classIndex`. False when it needs more bytes.
+    private mutating func spaceGap(final: Bool, classIndex cls: Int, before next: (UInt8) -> Bool) -> Bool {
         let n = buf.count
         var j = pos
         while j < n && buf[j] == 0x20 && j - pos < 3 { j += 1 }
         if j == n && !final { return false }
         gapPending = false
-        let k = j - pos
-        guard k <= 2, j < n, buf[j] >= 0x41 && buf[j] <= 0x5A, !inlineProtected else { return true }
-        let form = UInt8(k - 1)
-        let chosen = unit(classIndex: lexicon.gapClass, tag: lexicon.tag(of: lexicon.gapClass), form: form)
-        if chosen != form { changed += 1 }
-        if marking {
-            out.append(0x20)
-            if chosen == 1 { out.append(0x20) }
-        }
-        prevByte = 0x20
-        pos = j
-        return true
-    }
-
-    /// The spaces after a comma, colon or semicolon, before a word on the same line: one or two are a
-    /// unit. False when it needs more bytes.
-    private mutating func clauseGap(final: Bool) -> Bool {
-        let n = buf.count
-        var j = pos
-        while j < n && buf[j] == 0x20 && j - pos < 3 { j += 1 }
-        if j == n && !final { return false }
         clausePending = false
         let k = j - pos
-        guard k <= 2, j < n, isLetter(buf[j]), !inlineProtected else { return true }
+        guard k <= 2, j < n, next(buf[j]), !inlineProtected else { return true }
         let form = UInt8(k - 1)
-        let cls = lexicon.clauseGapClass
         let chosen = unit(classIndex: cls, tag: lexicon.tag(of: cls), form: form)
         if chosen != form { changed += 1 }
         if marking {
