@@ -33,6 +33,11 @@ public struct DetectionConfig: Sendable {
     public var weightPeerIndicator = 2.0
     /// Active in most hours of the day (an orchestrator never sleeps).
     public var weightRoundTheClock = 0.6
+    /// Non-hosting exits (homes, carriers, residential proxies) in countries other than the billing one,
+    /// strongest when they rotate through several countries (`AccountProfile.exitEvasion`).
+    public var weightExitEvasion = 0.8
+    /// Pseudo-count of home-country requests: a handful of requests from abroad is a trip, not evidence.
+    public var exitEvasionPseudoRequests = 10.0
     /// Pseudo-count pulling an account's shares towards the population prior while it has few exchanges.
     public var priorStrength = 1.5
     /// An account younger than this at its first exchange counts as new.

@@ -38,6 +38,11 @@ struct AccountProfile {
     var prefixCount = 0
     var asns: [Int] = []
     var hostingRequests = 0
+    /// Requests from non-hosting exits (homes, carriers, residential proxies) by the exit's country (two
+    /// ASCII letters packed), for exits that contradict the billing country (bounded; further countries are
+    /// counted in `exitRequests` only).
+    var exitCountries: [(code: UInt16, count: Int32)] = []
+    var exitRequests = 0
     var models: [String: Int] = [:]
     /// Hours between a newly seen model's first appearance and this account's first use of it.
     var fastestModelSwitchHours: Double?
@@ -116,8 +121,55 @@ struct AccountProfile {
             if prefixes.count < maxPrefixes { prefixes.append(prefix) }
         }
         if let asn = e.client.asn, !asns.contains(asn), asns.count < 16 { asns.append(asn) }
-        if hosting { hostingRequests += 1 }
+        if hosting { hostingRequests += 1 } else if let code = e.client.country.flatMap(Self.countryCode) { noteExit(code) }
         if models.count < 16 || models[e.model] != nil { models[e.model, default: 0] += 1 }
+    }
+
+    static let maxExitCountries = 8
+
+    /// Two ASCII letters packed into a UInt16; nil for anything that is not an ISO 3166-1 alpha-2 shape.
+    static func countryCode(_ s: String) -> UInt16? {
+        var it = s.utf8.makeIterator()
+        guard let a = it.next(), let b = it.next(), it.next() == nil else { return nil }
+        func up(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): return c
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): return c - 32
+            default: return nil
+            }
+        }
+        guard let x = up(a), let y = up(b) else { return nil }
+        return UInt16(x) << 8 | UInt16(y)
+    }
+
+    mutating func noteExit(_ code: UInt16) {
+        exitRequests += 1
+        if let i = exitCountries.firstIndex(where: { $0.code == code }) {
+            exitCountries[i].count += 1
+        } else if exitCountries.count < Self.maxExitCountries {
+            exitCountries.append((code, 1))
+        }
+    }
+
+    /// Exit evasion in 0...1: the share of non-hosting traffic that leaves from a country other than the
+    /// billing one, shrunk while there are few such requests, at half strength when every such exit is in
+    /// one country (someone abroad, or a proxy pinned to one country) and at full strength from three
+    /// countries on (rotation through a residential proxy network). 0 without a billing country.
+    func exitEvasion(_ c: DetectionConfig) -> Double {
+        guard exitRequests > 0, let billing = identity?.country.flatMap(Self.countryCode) else { return 0 }
+        let home = Int(exitCountries.first { $0.code == billing }?.count ?? 0)
+        let away = Double(exitRequests - home)
+        let share = away / (Double(exitRequests) + c.exitEvasionPseudoRequests)
+        let foreign = exitCountries.count - (home > 0 ? 1 : 0)
+        let spread = min(1, Double(max(foreign - 1, 0)) / 2)
+        return share * (0.5 + 0.5 * spread)
+    }
+
+    /// The countries of the account's non-hosting exits, most used first, for the analyst.
+    var exitCountryNames: [String] {
+        exitCountries.sorted { $0.count > $1.count }.map {
+            String(decoding: [UInt8($0.code >> 8), UInt8($0.code & 0xFF)], as: UTF8.self)
+        }
     }
 
     mutating func useNetwork(_ key: UInt64, budget: Int) {
@@ -209,7 +261,7 @@ struct AccountProfile {
             templateReuse: min(1, Double(topTemplateCount >= c.templateMinUses ? topTemplateCount : 0) / (Double(exchanges) + a)),
             singleShot: share(Double(b.openers), prior: 0.5), outputHeavy: share(b.outputHeavy, prior: 0.25),
             modelPivot: pivot, flood: flood, peerIndicator: peerConfidence,
-            roundTheClock: steady)
+            roundTheClock: steady, exitEvasion: exitEvasion(c))
     }
 }
 
@@ -257,6 +309,7 @@ struct ScoreComponents {
     var flood: Double
     var peerIndicator: Double
     var roundTheClock: Double
+    var exitEvasion: Double
 
     func score(_ c: DetectionConfig) -> Double {
         var z = c.scoreBias
@@ -275,6 +328,7 @@ struct ScoreComponents {
         z += c.weightFlood * flood
         z += c.weightPeerIndicator * peerIndicator
         z += c.weightRoundTheClock * roundTheClock
+        z += c.weightExitEvasion * exitEvasion
         return 1 / (1 + _exp(-z))
     }
 }

@@ -210,6 +210,11 @@ extension DetectionEngine {
         if c.proxyRotation >= 0.5 {
             out.append("rotates through \(p.prefixCount) network prefixes over \(p.activeDays) active days")
         }
+        if c.exitEvasion >= 0.4, let billing = p.identity?.country {
+            let countries = p.exitCountryNames.filter { $0 != billing.uppercased() }
+            out.append("\(pct(c.exitEvasion)) exit evasion: non-hosting traffic leaves from \(countries.prefix(5).joined(separator: ", "))"
+                       + "\(countries.count > 5 ? " and others" : "") against billing country \(billing)")
+        }
         if let h = p.fastestModelSwitchHours, h <= 24 { out.append("moved to a newly released model \(fmt(h)) hours after it appeared") }
         out += p.peerReasons
         return out
@@ -262,7 +267,8 @@ extension DetectionEngine {
         return [("chainOfThought", c.chainOfThought), ("thinking", c.thinking), ("tools", c.tools),
                 ("targetedCapability", c.targetedCapability), ("proxyRotation", c.proxyRotation), ("newAccount", c.newAccount),
                 ("program", c.program), ("weakVerification", c.weakVerification), ("templateReuse", c.templateReuse),
-                ("singleShot", c.singleShot), ("outputHeavy", c.outputHeavy), ("modelPivot", c.modelPivot), ("flood", c.flood), ("roundTheClock", c.roundTheClock)]
+                ("singleShot", c.singleShot), ("outputHeavy", c.outputHeavy), ("modelPivot", c.modelPivot), ("flood", c.flood), ("roundTheClock", c.roundTheClock),
+                ("exitEvasion", c.exitEvasion)]
     }
 }
 

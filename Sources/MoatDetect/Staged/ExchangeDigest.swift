@@ -45,7 +45,6 @@ public struct ExchangeDigest: Sendable, Equatable {
         cut.latencyMs = nil
         cut.outcome = nil
         cut.countermeasure = nil
-        cut.client.country = nil
         cut.prompt = e.prompt.map(Self.cut)
         cut.systemPrompt = e.systemPrompt.map(Self.cut)
         exchange = cut

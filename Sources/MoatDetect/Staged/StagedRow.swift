@@ -5,7 +5,7 @@ import MoatCore
 /// distributed sort (Spark SQL) can order lines without understanding the rest.
 ///
 /// - `E  ts  id  account  model  input  output  reasoning  turn  thinking  tools  tool_calls  max_tokens
-///   temperature  stream  ip  asn  asn_org  user_agent  tls  prompt80  system80  capability  cot  f_thinking
+///   temperature  stream  ip  asn  asn_org  country  user_agent  tls  prompt80  system80  capability  cot  f_thinking
 ///   f_tools  templates  sp_exact  sp_signature  shape` — one exchange digest. `sp_signature` is `\N` when the
 ///   signature is in the dictionary (an `S` line), else inline.
 /// - `S  0  exact  signature` — a system prompt's family signature (hex, comma-separated).
@@ -39,6 +39,7 @@ public enum StagedRow {
         field(e.client.ip, &out)
         field(int: e.client.asn, &out)
         field(e.client.asnOrg, &out)
+        field(e.client.country, &out)
         field(e.client.userAgent, &out)
         field(e.client.tlsFingerprint, &out)
         field(e.prompt, &out)
@@ -156,7 +157,7 @@ public enum StagedRow {
             }
             let stream = try r.optionalBool()
             let client = Exchange.Client(ip: try r.optionalString(), asn: try r.optionalInt(), asnOrg: try r.optionalString(),
-                                         userAgent: try r.optionalString(), tlsFingerprint: try r.optionalString())
+                                         country: try r.optionalString(), userAgent: try r.optionalString(), tlsFingerprint: try r.optionalString())
             let prompt = try r.optionalString()
             let system = try r.optionalString()
             guard let capability = Capability(rawValue: try r.string()) else { throw StagedRowError("unknown capability") }
