@@ -48,6 +48,17 @@ extension PostgresStore: SharedDetectionStore {
         }
     }
 
+    public func combinedLogSize() async throws -> Int64 {
+        do {
+            for try await n in try await client.query("SELECT count(*) FROM exchange_log", logger: logger).decode(Int64.self) {
+                return n
+            }
+            return 0
+        } catch {
+            throw wrap(error)
+        }
+    }
+
     public func combinedLog(after: Int64, limit: Int) async throws -> (lines: [String], last: Int64) {
         do {
             var lines: [String] = []

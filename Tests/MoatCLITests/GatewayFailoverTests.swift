@@ -23,12 +23,18 @@ struct GatewayFailoverTests {
         let d = o.diagnostics
         let timeDiffs = GatewayRestartTests.difference(o.failedOver.accounts, o.uninterrupted.accounts).count
         print(String(format: "failover: blocked before the kill %d, verdicts at the standby after %.3f s, takeover %.3f s, "
-                     + "the new leader replayed the first half in %.3f s, flagged_at differs for %d of %d accounts",
-                     o.blockedOnLeader.count, o.verdictSeconds, o.takeoverSeconds, o.catchUpSeconds, timeDiffs, o.uninterrupted.accounts.count))
+                     + "the new leader replayed the first half in %.3f s, flagged_at differs for %d of %d accounts, "
+                     + "the standby's report matched the leader's after %.3f s",
+                     o.blockedOnLeader.count, o.verdictSeconds, o.takeoverSeconds, o.catchUpSeconds, timeDiffs, o.uninterrupted.accounts.count,
+                     o.standbyReportSeconds))
         #expect(o.firstRole == "leader" && o.secondRole == "standby", "roles at start: \(o.firstRole), \(o.secondRole)\n\(d)")
         #expect(!o.blockedOnLeader.isEmpty, "no account was blocked before the kill: the test proves nothing\n\(d)")
         #expect(o.verdictSeconds <= Self.verdictBound, "verdicts reached the standby after \(o.verdictSeconds) s\n\(d)")
         #expect(o.killedBySignal, "\(d)")
+        #expect(!o.leaderReport.campaigns.isEmpty, "the leader had no campaign before the kill: the standby's report proves nothing\n\(d)")
+        #expect(o.standbyReportSeconds <= Self.verdictBound + 1,
+                "the standby's /admin/report is not the leader's:\nstandby: \(o.standbyReport)\nleader: \(o.leaderReport)\n\(d)")
+        #expect(o.standbyReportSource == "store", "the standby's report says where it came from: \(o.standbyReportSource)")
         #expect(o.takeoverSeconds <= Self.takeoverBound, "the standby took over after \(o.takeoverSeconds) s\n\(d)")
         #expect(o.lostAfterTakeover.isEmpty, "blocked before the kill, not blocked after the takeover: \(o.lostAfterTakeover)\n\(d)")
         #expect(o.failedOver.campaigns == o.uninterrupted.campaigns,
@@ -55,6 +61,10 @@ struct GatewayFailoverTests {
         var takeoverSeconds = Double.infinity
         var catchUpSeconds = Double.infinity
         var lostAfterTakeover: [String] = []
+        var leaderReport = GatewayRestartTests.Reduced()
+        var standbyReport = GatewayRestartTests.Reduced()
+        var standbyReportSeconds = Double.infinity
+        var standbyReportSource = ""
         var uninterrupted = GatewayRestartTests.Reduced()
         var failedOver = GatewayRestartTests.Reduced()
         var diagnostics = ""
@@ -163,6 +173,15 @@ struct GatewayFailoverTests {
         o.blockedOnLeader = blocked(a.admin).sorted()
         let wanted = Set(o.blockedOnLeader)
         o.verdictSeconds = waitFor(10) { wanted.isSubset(of: blocked(b.admin)) } ?? .infinity
+        // The standby's admin API answers from the store: the leader's campaigns and flagged accounts.
+        let leaderView = try report(a.admin, to: dir.appendingPathComponent("report-leader.json"))
+        o.standbyReportSeconds = waitFor(10) {
+            guard let view = try? report(b.admin, to: dir.appendingPathComponent("report-standby.json")) else { return false }
+            o.standbyReport = view
+            return view.campaigns == leaderView.campaigns && withoutTimes(view.accounts) == withoutTimes(leaderView.accounts)
+        } ?? .infinity
+        o.leaderReport = leaderView
+        o.standbyReportSource = (try? GatewayRestartTests.admin(b.admin, "GET", "/admin/report"))?.headers["x-moat-report-source"] ?? "-"
 
         // SIGKILL the leader; the standby takes over and replays the combined log.
         kill(a.0.pid, SIGKILL)

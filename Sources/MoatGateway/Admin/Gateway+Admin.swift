@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import MoatCore
 import MoatStore
@@ -34,18 +35,21 @@ extension Gateway {
                 account: id, identity: identity.map(AccountDetail.Identity.init), keys: keys.map(\.id),
                 action: self.actions.action(account: id, org: org, key: "").rawValue, verdict: entry))
         }
-        admin.get("/verdicts") { _, _ in try self.json(await self.enforcer.report().accounts) }
-        admin.get("/campaigns") { _, _ in
-            // While detection resumes from the log on start, the campaigns it had saved; on a replica that does
-            // not lead detection, the campaigns the leader saved in the shared store.
-            if await !self.enforcer.resume.done || (self.replica?.detection != nil && !self.leading.load(ordering: .relaxed)) {
-                let bodies = try await self.operators.campaignBodies()
-                let campaigns = try bodies.map { try JSONDecoder().decode(Report.Campaign.self, from: Data($0.json.utf8)) }
-                return try self.json(campaigns)
-            }
-            return try self.json(await self.enforcer.report().campaigns)
+        // While detection resumes from the log on start, and on a replica that does not lead detection, the
+        // engine here has not seen the traffic: these answer from what the leader saved in the store instead
+        // (`X-Moat-Report-Source: store`), so every replica behind a load balancer gives the same answer.
+        admin.get("/verdicts") { _, _ in
+            guard let stored = try await self.storedReportIfNotLeading() else { return try self.json(await self.enforcer.report().accounts) }
+            return try self.json(stored.accounts, source: "store")
         }
-        admin.get("/report") { _, _ in try self.json(await self.enforcer.report()) }
+        admin.get("/campaigns") { _, _ in
+            guard let stored = try await self.storedReportIfNotLeading() else { return try self.json(await self.enforcer.report().campaigns) }
+            return try self.json(stored.campaigns, source: "store")
+        }
+        admin.get("/report") { _, _ in
+            guard let stored = try await self.storedReportIfNotLeading() else { return try self.json(await self.enforcer.report()) }
+            return try self.json(stored, source: "store")
+        }
         admin.get("/review") { _, _ in try self.json(self.actions.entries().filter { $0.value.pendingReview }) }
         admin.post("/review/{account}/{decision}") { _, context in
             let account = try context.parameters.require("account")
@@ -321,12 +325,42 @@ extension Gateway {
         }
     }
 
-    func json(_ value: some Encodable) throws -> Response {
+    func json(_ value: some Encodable, source: String? = nil) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        return Response(status: .ok, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let source { headers[Self.reportSourceHeader] = source }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+    }
+
+    static let reportSourceHeader = HTTPField.Name("X-Moat-Report-Source")!
+
+    /// The report as the store holds it, when this process's engine has not seen the traffic: while detection
+    /// resumes on start, and on a replica that does not lead detection. nil when the live engine should answer.
+    ///
+    /// Campaigns are the bodies the leader saved (with their evidence, at most a second old); accounts are the
+    /// verdicts it published, which this replica follows within a second, with `flagged_at` the time of the
+    /// account's current verdict (for an account that went from suspicious to campaign, the later time: the
+    /// engine's own report gives the first). The summary counts the combined log's exchanges on a shared store
+    /// (0 while resuming on SQLite), counts as `accounts` the accounts with a verdict, and leaves the times out.
+    func storedReportIfNotLeading() async throws -> Report? {
+        let standby = replica?.detection != nil && !leading.load(ordering: .relaxed)
+        let resuming = await !enforcer.resume.done
+        guard standby || resuming else { return nil }
+        let bodies = try await operators.campaignBodies()
+        let decoder = JSONDecoder()
+        let campaigns = try bodies.map { try decoder.decode(Report.Campaign.self, from: Data($0.json.utf8)) }
+        let accounts = actions.entries().filter { $0.value.verdict != "clear" }.sorted { $0.key < $1.key }.map { id, e in
+            Report.AccountVerdict(accountID: id, verdict: e.verdict, score: e.score, campaign: e.campaign,
+                                  flaggedAt: Timestamp(milliseconds: Int64((e.since.timeIntervalSince1970 * 1000).rounded())).rfc3339,
+                                  reasons: e.reasons)
+        }
+        let exchanges: Int64
+        if let shared = replica?.detection { exchanges = try await shared.combinedLogSize() } else { exchanges = 0 }
+        let summary = Report.Summary(exchanges: Int(exchanges), accounts: accounts.count, campaigns: campaigns.count,
+                                     flaggedAccounts: accounts.count)
+        return Report(summary: summary, campaigns: campaigns, accounts: accounts)
     }
 }
 

@@ -90,6 +90,8 @@ public protocol SharedDetectionStore: Sendable {
     func ship(replica: String, rows: [LoggedRow], through row: Int64) async throws
     /// Lines of the combined log after position `after`, in order, with the position of the last.
     func combinedLog(after: Int64, limit: Int) async throws -> (lines: [String], last: Int64)
+    /// How many exchanges the combined log holds, every replica's together.
+    func combinedLogSize() async throws -> Int64
     /// Publishes verdict changes (the leader, and a replica where an operator decided a review).
     func publish(_ verdicts: [StoredVerdict]) async throws
     /// Hands each exchange of the combined log to `body` as its contract JSON line, in event-time order (ties
