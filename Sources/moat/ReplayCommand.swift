@@ -32,8 +32,23 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Admin token.")
     var adminToken: String
 
-    @Option(help: "Requests in flight.")
-    var concurrency = 32
+    @Option(help: "Requests in flight (default 32; 1 with --lockstep).")
+    var concurrency: Int?
+
+    @Flag(help: ArgumentHelp("Wait after every exchange until the gateway's detection has taken it in (POST /admin/detection/sync), so that verdicts, hence what is served, do not depend on how busy the machine is.",
+                             discussion: "One request at a time; the gateway needs `replay: {lockstep: true}` and an embedded store."))
+    var lockstep = false
+
+    var inFlightLimit: Int { concurrency ?? (lockstep ? 1 : 32) }
+
+    func validate() throws {
+        if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if lockstep, let concurrency, concurrency != 1 {
+            throw ValidationError("--lockstep sends one exchange at a time: drop --concurrency or set it to 1")
+        }
+        if skip < 0 { throw ValidationError("--skip must not be negative") }
+        if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
+    }
 
     @Option(help: "Ground truth, to count served and refused exchanges per campaign.")
     var labels: String?
@@ -53,7 +68,7 @@ struct ReplayCommand: AsyncParsableCommand {
         } ?? [:]
         let reader = try ExchangeReader(path: exchanges)
         let client = HTTPClient(eventLoopGroupProvider: .singleton,
-                                configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)))
+                                configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: inFlightLimit)))
         let keys = KeyBook(admin: admin, token: adminToken, client: client)
         var tally = Tally()
         let bar = ProgressBar(label: "replay")
@@ -68,9 +83,10 @@ struct ReplayCommand: AsyncParsableCommand {
                     continue
                 }
                 if let limit, sent >= limit { break }
-                if inFlight >= concurrency, let (account, status) = try await group.next() {
+                if inFlight >= inFlightLimit, let (account, status) = try await group.next() {
                     inFlight -= 1
                     tally.add(account: account, status: status, campaign: campaignOf[account])
+                    if lockstep { try await Self.sync(admin: admin, token: adminToken, client: client) }
                 }
                 let key = try await keys.secret(for: e.accountID, org: e.orgID)
                 group.addTask { (e.accountID, try await Self.send(e, key: key, to: gateway, client: client)) }
@@ -82,6 +98,7 @@ struct ReplayCommand: AsyncParsableCommand {
             }
             for try await (account, status) in group { tally.add(account: account, status: status, campaign: campaignOf[account]) }
         }
+        if lockstep { try await Self.sync(admin: admin, token: adminToken, client: client) }
         bar.finish()
         let seconds = Date().timeIntervalSince(started)
         var request = HTTPClientRequest(url: admin + "/admin/report")
@@ -99,6 +116,25 @@ struct ReplayCommand: AsyncParsableCommand {
                   + String(format: "%14.4f", Double(counts.blocked) / Double(max(total, 1))))
         }
         print("benign accounts refused at least once: \(tally.benignBlockedAccounts.count)")
+    }
+
+    /// Waits until the gateway's detection has taken in every exchange it logged (retrying while it resumes).
+    static func sync(admin: String, token: String, client: HTTPClient) async throws {
+        for _ in 0..<6_000 {
+            var request = HTTPClientRequest(url: admin + "/admin/detection/sync")
+            request.method = .POST
+            request.headers.add(name: "authorization", value: "Bearer \(token)")
+            let response = try await client.execute(request, timeout: .seconds(60))
+            let body = try await response.body.collect(upTo: 1 << 16)
+            switch response.status.code {
+            case 200..<300: return
+            case 503: try await Task.sleep(for: .milliseconds(50))
+            default:
+                throw ValidationFailure(message: "--lockstep: the gateway refused POST /admin/detection/sync: HTTP \(response.status.code) "
+                                        + String(buffer: body).prefix(300))
+            }
+        }
+        throw ValidationFailure(message: "--lockstep: the gateway's detection was still resuming after 5 minutes")
     }
 
     static func send(_ e: Exchange, key: String, to gateway: String, client: HTTPClient) async throws -> Int {

@@ -108,7 +108,7 @@ struct GatewayRestartTests {
         asn_header: x-client-asn
         asn_org_header: x-client-asn-org
         country_header: x-client-country
-        \(replay ? "replay: {event_time_header: x-moat-event-time, max_age_days: 3650}" : "")
+        \(replay ? "replay: {event_time_header: x-moat-event-time, max_age_days: 3650, lockstep: true}" : "")
         detection_reorder_seconds: 120
         limits_save_ms: 200
         \(limits ?? """
@@ -188,7 +188,7 @@ struct GatewayRestartTests {
 
         func replay(_ serve: (Spawned, proxy: Int, admin: Int), _ extra: [String], out: URL? = nil) throws {
             let r = try run(["replay", exchanges, "--gateway", "http://127.0.0.1:\(serve.proxy)", "--admin", "http://127.0.0.1:\(serve.admin)",
-                             "--admin-token", adminToken, "--concurrency", "1"] + extra + (out.map { ["--out", $0.path] } ?? []))
+                             "--admin-token", adminToken, "--lockstep"] + extra + (out.map { ["--out", $0.path] } ?? []))
             notes.append(r.stdout.split(separator: "\n").first.map(String.init) ?? "")
         }
 

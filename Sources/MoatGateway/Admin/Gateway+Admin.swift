@@ -50,6 +50,19 @@ extension Gateway {
             guard let stored = try await self.storedReportIfNotLeading() else { return try self.json(await self.enforcer.report()) }
             return try self.json(stored, source: "store")
         }
+        // Replay lockstep: answers once detection has taken in every exchange logged before the call.
+        admin.post("/detection/sync") { _, _ in
+            guard self.replica?.detection == nil else {
+                throw HTTPError(.conflict, message: "detection sync needs the embedded store: on a shared store the leader detects on the combined log")
+            }
+            guard await self.enforcer.resume.done else {
+                throw HTTPError(.serviceUnavailable, message: "detection is still resuming from the log; try again")
+            }
+            guard await self.waitUntilDetected() else {
+                throw HTTPError(.gatewayTimeout, message: "detection did not catch up within 30 s")
+            }
+            return Response(status: .noContent)
+        }
         admin.get("/review") { _, _ in try self.json(self.actions.entries().filter { $0.value.pendingReview }) }
         admin.post("/review/{account}/{decision}") { _, context in
             let account = try context.parameters.require("account")

@@ -102,6 +102,7 @@ extension GatewayConfig.ReplayConfig {
         eventTimeHeader = try c.decodeIfPresent(String.self, forKey: .eventTimeHeader) ?? eventTimeHeader
         maxAgeDays = try c.decodeIfPresent(Double.self, forKey: .maxAgeDays) ?? maxAgeDays
         maxFutureSeconds = try c.decodeIfPresent(Double.self, forKey: .maxFutureSeconds) ?? maxFutureSeconds
+        lockstep = try c.decodeIfPresent(Bool.self, forKey: .lockstep) ?? lockstep
     }
 }
 

@@ -77,6 +77,11 @@ public struct GatewayConfig: Codable, Sendable {
         public var maxAgeDays = 400.0
         /// Latest accepted event time, in seconds after now; later ones are clamped to it.
         public var maxFutureSeconds = 300.0
+        /// Detection takes each exchange in as soon as it is logged (no gathering of a few milliseconds per
+        /// wake-up), for `moat replay --lockstep`, which waits for detection after every exchange
+        /// (`POST /admin/detection/sync`) so that a replay's verdicts, hence what it serves, do not depend on
+        /// how busy the machine is.
+        public var lockstep = false
 
         public init(eventTimeHeader: String = ReplayConfig.defaultEventTimeHeader) { self.eventTimeHeader = eventTimeHeader }
 
@@ -84,6 +89,7 @@ public struct GatewayConfig: Codable, Sendable {
             case eventTimeHeader = "event_time_header"
             case maxAgeDays = "max_age_days"
             case maxFutureSeconds = "max_future_seconds"
+            case lockstep
         }
     }
 

@@ -92,6 +92,11 @@ public actor Enforcer {
     /// How long the journal follower gathers exchanges after being woken by one (detection lags the
     /// journal by about this much; fewer wake-ups of the detection thread on a busy gateway).
     static let followGather = TimeAmount.milliseconds(20)
+    /// The gather in use: `followGather`, or none in lockstep replay mode.
+    private var gather = Enforcer.followGather
+
+    /// Takes each exchange in as soon as it is logged (replay lockstep).
+    func gatherNothing() { gather = .zero }
 
     /// Feeds detection from the journal, from `position` on, until the journal is closed and read to its end.
     /// Never drops an exchange: when detection falls behind, it reads further back in the journal (the
@@ -134,8 +139,8 @@ public actor Enforcer {
                 // Gather some milliseconds of exchanges per wake-up rather than waking for each one. The
                 // wait is a timer of the detection loop itself: `Task.sleep` would go through the global
                 // executor, which in `moat serve` is the request event loops, and dispatch's timer thread.
-                if !journal.isClosed {
-                    try? await executorLoop.scheduleTask(in: Self.followGather) {}.futureResult.get()
+                if !journal.isClosed, gather > .zero {
+                    try? await executorLoop.scheduleTask(in: gather) {}.futureResult.get()
                 }
             } else {
                 // Let report and admin calls in between batches.

@@ -138,8 +138,10 @@ public final class Gateway: Sendable {
         }
         // Replicas sharing detection: the leader runs the engine on the combined log (`DetectionLeaderService`).
         guard replica?.detection == nil else { return }
+        let lockstep = config.replay?.lockstep ?? false
         detection.withLock {
             $0 = Task {
+                if lockstep { await enforcer.gatherNothing() }
                 await enforcer.resumeFromLog(through: lastRow, since: since)
                 await enforcer.follow(journal: journal, from: start)
             }
@@ -305,6 +307,19 @@ public final class Gateway: Sendable {
             }
         }
         try? await detectionLoop.shutdownGracefully()
+    }
+
+    /// Waits until detection has taken in every exchange logged so far (and applied its verdicts), or the
+    /// timeout passed; false on timeout. For `moat replay --lockstep`.
+    public func waitUntilDetected(timeout: Duration = .seconds(30)) async -> Bool {
+        await drainLoops()
+        let target = log.journal.appended
+        let deadline = ContinuousClock.now + timeout
+        while await enforcer.ingestedFromJournal < target {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .microseconds(200))
+        }
+        return true
     }
 
     /// Waits until everything logged so far is in the store and has reached detection (tests, tools).
