@@ -336,3 +336,13 @@ struct GatewayRestartTests {
         return outcome
     }
 }
+
+@Suite("moat replay: options")
+struct ReplayOptionTests {
+    @Test("--lockstep with more than one request in flight is refused before anything is sent")
+    func lockstepRefusesConcurrency() throws {
+        let r = try MoatBinary.run(["replay", "/nonexistent.jsonl", "--admin-token", "t", "--lockstep", "--concurrency", "4"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--lockstep sends one exchange at a time"), "\(r.stderr)")
+    }
+}
