@@ -4,8 +4,9 @@ import MoatCore
 import MoatStore
 import Synchronization
 
-/// The gateway's exchange log: the store's journal, written by request handlers on their event loop,
-/// with a flusher thread (group fsync) and an ingester thread (journal to SQLite), both off the path.
+/// The gateway's exchange log: the store's journal, written for the request handlers by a writer thread
+/// of its own (`JournalWriter`; a `write` the kernel holds up stalls it, not an event loop), with a
+/// flusher thread (group fsync) and an ingester thread (journal to SQLite), both off the path.
 ///
 /// An exchange is durable once `append` returns (in the page cache: it survives the gateway being
 /// killed) and, with `log.durability: fsync`, once `waitForSync` calls back (on disk). The backlog of
@@ -14,6 +15,9 @@ import Synchronization
 public final class ExchangeLog: Sendable {
     public let journal: ExchangeJournal
     public let ingester: JournalIngester
+    /// Writes the event loops' batches; nil when they write the journal themselves, on the loop
+    /// (`MOAT_JOURNAL_ON_LOOP=1`: the previous design, kept to measure one against the other).
+    let writer: JournalWriter?
     let durability: GatewayConfig.LogConfig.Durability
     let fsyncInterval: Duration
     let maxBacklogBytes: Int64
@@ -31,6 +35,7 @@ public final class ExchangeLog: Sendable {
 
     init(store: MoatStore, config: GatewayConfig.LogConfig, metrics: GatewayMetrics, logger: Logger) throws {
         journal = try ExchangeJournal(directory: store.journalDirectory)
+        writer = ProcessInfo.processInfo.environment["MOAT_JOURNAL_ON_LOOP"] == "1" ? nil : JournalWriter(journal: journal, metrics: metrics)
         self.metrics = metrics
         self.logger = logger
         durability = config.durability
@@ -47,6 +52,7 @@ public final class ExchangeLog: Sendable {
 
     /// Starts the ingester and the flusher.
     func start() {
+        writer?.start()
         ingester.start()
         let begin = state.withLock { s -> Bool in
             if s.flusherRunning { return false }
@@ -101,8 +107,9 @@ public final class ExchangeLog: Sendable {
         }
     }
 
-    /// Stops taking records, syncs, lets the ingester write everything to the store, stops both threads.
+    /// Stops the writer (after writing what it was handed), stops taking records, syncs, lets the ingester write everything to the store, stops both threads.
     func close() {
+        writer?.stop()
         journal.closeForWriting()
         ingester.stop()
         state.withLock { $0.stopping = true }

@@ -15,6 +15,9 @@ public final class GatewayMetrics: Sendable {
     private let addedLatency: ValueHistogram
     private let upstreamLatency: ValueHistogram
     private let firstByteLatency: ValueHistogram
+    private let loopLag: ValueHistogram
+    private let loopLagMax: Gauge
+    private let journalWrite: ValueHistogram
     private let backlog: Gauge
     private let detectionLag: Gauge
     private let outcomes: [Outcome: Counter]
@@ -41,6 +44,17 @@ public final class GatewayMetrics: Sendable {
         firstByteLatency = registry.makeValueHistogram(descriptor: .init(namespace: "moat", metricName: "upstream_first_byte", unitName: "seconds",
                                                                          helpText: "Time from forwarding a request to the upstream's response head"),
                                                        buckets: buckets)
+        // How late a probe task that each request event loop runs every few milliseconds ran: what any
+        // request on that loop waited at worst for work in front of it (the stalls of the latency tail).
+        let lagBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1]
+        loopLag = registry.makeValueHistogram(descriptor: .init(namespace: "moat", metricName: "event_loop_lag", unitName: "seconds",
+                                                                helpText: "How late a request event loop ran a task due at a given time (a probe every 5 ms)"),
+                                              buckets: lagBuckets)
+        loopLagMax = registry.makeGauge(descriptor: .init(namespace: "moat", metricName: "event_loop_lag_max", unitName: "seconds",
+                                                          helpText: "Largest event loop lag seen since the gateway started"))
+        journalWrite = registry.makeValueHistogram(descriptor: .init(namespace: "moat", metricName: "journal_write", unitName: "seconds",
+                                                                     helpText: "Time one write of a batch of records to the journal took (on the journal writer thread)"),
+                                                   buckets: lagBuckets)
         backlog = registry.makeGauge(descriptor: .init(namespace: "moat", metricName: "log_backlog", unitName: "bytes",
                                                        helpText: "Journal bytes not yet in the store"))
         detectionLag = registry.makeGauge(descriptor: .init(namespace: "moat", metricName: "detection_lag", unitName: "exchanges",
@@ -83,6 +97,18 @@ public final class GatewayMetrics: Sendable {
     func added(seconds: Double) { addedLatency.record(seconds) }
     func upstream(seconds: Double) { upstreamLatency.record(seconds) }
     func firstByte(seconds: Double) { firstByteLatency.record(seconds) }
+    func journalWrite(seconds: Double) { journalWrite.record(seconds) }
+
+    private let lagMaxSeen = Mutex(0.0)
+    func loopLag(seconds: Double) {
+        loopLag.record(seconds)
+        let raised = lagMaxSeen.withLock { m -> Bool in
+            guard seconds > m else { return false }
+            m = seconds
+            return true
+        }
+        if raised { loopLagMax.set(seconds) }
+    }
 
     func action(_ action: String) {
         let counter = actions.withLock { cache -> Counter in

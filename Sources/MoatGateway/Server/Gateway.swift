@@ -272,10 +272,11 @@ public final class Gateway: Sendable {
         await drainLoops()
     }
 
-    /// Returns once every loop has run what was queued on it (the journal writes of exchanges just ended).
+    /// Returns once every loop has run what was queued on it and the journal writes of exchanges just
+    /// ended are done.
     func drainLoops() async {
         for context in loops.withLock({ Array($0.values) }) {
-            try? await context.eventLoop.submit {}.get()
+            try? await context.eventLoop.flatSubmit { context.logWritten() }.get()
         }
     }
 

@@ -22,11 +22,17 @@ final class LoopContext: @unchecked Sendable {
     private var line = JSONBuffer(capacity: 8 << 10)
     private let log: ExchangeLog
     private let logger: Logger
-    /// Records of this loop pass, framed, waiting to be written together; and what to do after.
+    /// Records framed since the last batch was handed to the journal writer, and what to do once they
+    /// are written; handed over at the end of this loop pass, or when the batch being written returns.
     private var frames: [UInt8] = []
     private var framed = 0
     private var afterLogged: [(Bool) -> Void] = []
     private var flushScheduled = false
+    /// A batch is being written (at most one per loop): what to do once it is, and the buffer it returns.
+    private var writing = false
+    private var afterWritten: [(Bool) -> Void] = []
+    private var spareFrames: [UInt8] = []
+    private var drainWaiters: [EventLoopPromise<Void>] = []
     private var ids = ExchangeIDs()
     /// Open client connections of this loop.
     private var connections: [ObjectIdentifier: ProxyConnection] = [:]
@@ -38,6 +44,7 @@ final class LoopContext: @unchecked Sendable {
         self.log = log
         self.logger = logger
         frames.reserveCapacity(64 << 10)
+        spareFrames.reserveCapacity(64 << 10)
         pools = endpoints.map { $0.map { UpstreamPool(endpoint: $0, loop: eventLoop, maxConnections: maxConnections) } }
     }
 
@@ -55,9 +62,11 @@ final class LoopContext: @unchecked Sendable {
 
     func nextExchangeID(milliseconds: Int64) -> String { ids.next(milliseconds: milliseconds) }
 
-    /// Logs an exchange: serialised now, written to the journal with the other records of this loop
-    /// pass in one write at its end; `then` runs after that write (and, with `log.durability: fsync`,
-    /// after the journal's group fsync): true once durable, false if it could not be written.
+    /// Logs an exchange: serialised now, handed to the journal writer (`JournalWriter`) with the other
+    /// records of this loop pass at its end, or, while the previous batch is being written, with every
+    /// record that comes meanwhile once it is. `then` runs on this loop after the write (and, with
+    /// `log.durability: fsync`, after the journal's group fsync): true once durable, false if it could not
+    /// be written.
     func log(_ exchange: Exchange, then: @escaping (Bool) -> Void) {
         line.reset()
         exchange.write(to: &line)
@@ -66,44 +75,109 @@ final class LoopContext: @unchecked Sendable {
         }
         framed += 1
         afterLogged.append(then)
-        if !flushScheduled {
+        if !flushScheduled && !writing {
             flushScheduled = true
             eventLoop.assumeIsolated().execute { [self] in flushLog() }
         }
     }
 
+    /// More journal bytes wait on this loop than a stalled disk should be allowed to pile up: new requests
+    /// are refused (503) until the writer catches up.
+    var isJournalBehind: Bool { frames.count > Self.maxWaitingJournalBytes }
+    static let maxWaitingJournalBytes = 64 << 20
+
+    /// Hands the records gathered so far to the journal writer (or writes them here, without one).
     private func flushLog() {
         flushScheduled = false
-        let callbacks = afterLogged
-        afterLogged.removeAll(keepingCapacity: true)
+        guard !writing, framed > 0 else { return }
+        writing = true
+        swap(&afterWritten, &afterLogged)
         let count = framed
         framed = 0
-        var position: JournalPosition?
-        do {
-            position = try frames.withUnsafeBytes { try log.journal.append(frames: $0, count: count) }
-        } catch {
-            metrics.logFailed()
-            logger.error("cannot write exchanges to the journal: their answers are not completed",
-                         metadata: ["error": "\(error)", "exchanges": "\(count)"])
-        }
-        frames.removeAll(keepingCapacity: true)
-        guard let position, log.waitsForSync else {
-            for c in callbacks { c(position != nil) }
+        var batch = spareFrames
+        swap(&batch, &frames)
+        guard let writer = log.writer else {
+            let began = NIODeadline.now()
+            var end: JournalPosition?
+            var failure: String?
+            do {
+                end = try batch.withUnsafeBytes { try log.journal.append(frames: $0, count: count) }
+            } catch {
+                failure = "\(error)"
+            }
+            metrics.journalWrite(seconds: Double((NIODeadline.now() - began).nanoseconds) / 1e9)
+            batch.removeAll(keepingCapacity: true)
+            written(end: end, failure: failure, count: count, emptied: batch)
             return
         }
-        let bound = NIOLoopBound(callbacks, eventLoop: eventLoop)
         let eventLoop = self.eventLoop
-        log.journal.waitForSync(through: position) { ok in
-            eventLoop.execute { for c in bound.value { c(ok) } }
+        writer.write(.init(frames: batch, count: count) { [self] end, failure, emptied in
+            eventLoop.execute { [self] in written(end: end, failure: failure, count: count, emptied: emptied) }
+        })
+    }
+
+    /// A batch is written (`end`) or failed: answers wait no more for it; the next batch goes.
+    private func written(end: JournalPosition?, failure: String?, count: Int, emptied: [UInt8]) {
+        writing = false
+        spareFrames = emptied
+        var callbacks: [(Bool) -> Void] = []
+        swap(&callbacks, &afterWritten)
+        if let failure {
+            metrics.logFailed()
+            logger.error("cannot write exchanges to the journal: their answers are not completed",
+                         metadata: ["error": "\(failure)", "exchanges": "\(count)"])
         }
+        // What came meanwhile is written while these answers go out.
+        if framed > 0 { flushLog() }
+        if let end, log.waitsForSync {
+            let bound = NIOLoopBound(callbacks, eventLoop: eventLoop)
+            let eventLoop = self.eventLoop
+            log.journal.waitForSync(through: end) { ok in
+                eventLoop.execute { for c in bound.value { c(ok) } }
+            }
+        } else {
+            for c in callbacks { c(end != nil) }
+        }
+        if !writing && framed == 0 && !drainWaiters.isEmpty {
+            let waiters = drainWaiters
+            drainWaiters.removeAll()
+            for p in waiters { p.succeed() }
+        }
+    }
+
+    /// Succeeds once every record logged on this loop so far is written (or failed) and called back.
+    func logWritten() -> EventLoopFuture<Void> {
+        guard writing || framed > 0 else { return eventLoop.makeSucceededVoidFuture() }
+        let p = eventLoop.makePromise(of: Void.self)
+        drainWaiters.append(p)
+        if !writing && !flushScheduled { flushLog() }
+        return p.futureResult
     }
 
     private var sweeping: RepeatedTask?
     /// How often timeouts are checked (client idle and read timeouts, upstream silence).
     static let sweepInterval = TimeAmount.milliseconds(100)
 
+    private var probing: RepeatedTask?
+    private var probeDue = NIODeadline.now()
+    /// How often the loop-lag probe runs.
+    static let probeInterval = TimeAmount.milliseconds(5)
+
+    /// Starts the loop-lag probe: a task due every `probeInterval`, recording how late it ran
+    /// (`moat_event_loop_lag_seconds`), which is what a request arriving then waited for the loop.
+    private func startProbe() {
+        probeDue = .now() + Self.probeInterval
+        probing = eventLoop.scheduleRepeatedTask(initialDelay: Self.probeInterval, delay: Self.probeInterval) {
+            [self] (_: RepeatedTask) in
+            let now = NIODeadline.now()
+            metrics.loopLag(seconds: Double(max(0, (now - probeDue).nanoseconds)) / 1e9)
+            probeDue = now + Self.probeInterval
+        }
+    }
+
     func opened(_ c: ProxyConnection) {
         connections[ObjectIdentifier(c)] = c
+        if probing == nil { startProbe() }
         if sweeping == nil {
             sweeping = eventLoop.scheduleRepeatedTask(initialDelay: Self.sweepInterval, delay: Self.sweepInterval) {
                 [self] (_: RepeatedTask) in sweep()
@@ -132,6 +206,8 @@ final class LoopContext: @unchecked Sendable {
     func stopSweeping() {
         sweeping?.cancel()
         sweeping = nil
+        probing?.cancel()
+        probing = nil
     }
 
     func closeIdleConnections() {

@@ -178,7 +178,7 @@ final class ProxyExchange {
         guard let pool = loop.pools[api == .openAI ? 0 : 1] else {
             return refuse(502, "no upstream is configured for \(api.path)", outcome: "no_upstream")
         }
-        if gateway.log.isOverBacklog {
+        if gateway.log.isOverBacklog || loop.isJournalBehind {
             var extra = loop.eventLoopAllocator.buffer(capacity: 32)
             extra.writeStaticString("retry-after: 1\r\n")
             return refuse(503, "the gateway's exchange log is behind; retry shortly", outcome: "log_backlog", extra: extra)
