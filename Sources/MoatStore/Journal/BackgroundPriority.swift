@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 
 /// Background work (moving the journal into SQLite, checkpoints, live detection, fsyncs) runs at a lower
 /// scheduling priority than request handling, so on a busy core the event loops preempt it instead of
@@ -17,4 +18,20 @@ public enum BackgroundPriority {
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
         #endif
     }
+
+    /// Puts the calling thread, one of the gateway's own long-lived background threads (never a pooled
+    /// one), in Linux's SCHED_IDLE class: it runs on CPU time nothing else wants, and a request thread that
+    /// wakes takes the CPU from it at once. A niced thread, once picked, keeps the CPU for its time slice
+    /// (about a millisecond), which is what a request arriving then waits; a SCHED_IDLE thread does not.
+    /// `MOAT_BACKGROUND_POLICY=nice` keeps the nice value only (to compare). Elsewhere: `lowerCurrentThread`.
+    public static func idleCurrentThread() {
+        lowerCurrentThread()
+        #if os(Linux)
+        guard usesIdlePolicy else { return }
+        var param = sched_param(sched_priority: 0)
+        _ = sched_setscheduler(0, 5 /* SCHED_IDLE */, &param)
+        #endif
+    }
+
+    static let usesIdlePolicy = ProcessInfo.processInfo.environment["MOAT_BACKGROUND_POLICY"] != "nice"
 }
