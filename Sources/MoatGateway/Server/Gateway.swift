@@ -458,6 +458,9 @@ struct ProxyChildChannel: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             try channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: false)
+            // No Nagle on the client's socket (Linux passes the listener's setting on, other systems may
+            // not): a stream's events go out as they come, not behind an unacknowledged head.
+            try channel.syncOptions?.setOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             // NIO's request decoder; responses are written as bytes by `ProxyConnection` itself.
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
             try channel.pipeline.syncOperations.addHandler(ProxyConnection(gateway: gateway))
