@@ -7,9 +7,11 @@
 #
 #   Benchmarks/gateway/loop-lag.sh [MOAT_BINARY]      (default .build-bench/release/moat)
 #
-# With SCHED=1 also `perf sched record` on moat during the run, then `perf sched timehist` of the
-# request thread: for each of its longest gaps whether it was waiting for the CPU (sch delay: other
-# threads ran) or blocked (wait time), and where.
+# With SCHED=1 also `perf sched record -g` on moat during the run, then `perf sched timehist` of the
+# request thread: its longest scheduling delays (runnable while another thread had the CPU) and its
+# longest times off the CPU other than idle in epoll_wait (preempted, or blocked in a syscall), with
+# the kernel call chain where it left the CPU. Run it in a session of high priority on a shared machine
+# (`setsid bash -c 'echo -20 >/proc/self/autogroup; ...'`), as bench-gateway.sh PRIORITY=-20 does.
 # Env: RATE=1000 DURATION=20 CONNECTIONS=64 STREAM=0 SCHED=0 NO_EVENT_LOOP_TASKS=0 (1: moat serve
 # --no-event-loop-tasks) OUT=DIR (keep logs and perf data there)
 set -euo pipefail
@@ -96,9 +98,12 @@ g = json.load(open(sys.argv[3]))
 print("client:", json.dumps({k: g[k] for k in g if k in ("service", "first_byte", "completed", "errors")}))
 EOF
 if [ "$SCHED" = 1 ]; then
-  loop=$(ls /proc/"$moat_pid"/task | while read -r t; do [ "$(cat /proc/"$moat_pid"/task/"$t"/comm)" = NIO-ELT-0-#0 ] && echo "$t"; done | head -1)
-  echo "== perf sched timehist, request thread $loop: the 15 longest waits (blocked) and scheduling delays (runnable)"
-  perf sched timehist -i "$tmp/sched.data" -t "$loop" 2>/dev/null >"$tmp/timehist.txt" || true
-  echo "-- longest wait time (ms)"; awk 'NR>3 {print $4, $0}' "$tmp/timehist.txt" | sort -rn | head -15 | cut -d' ' -f2- | cut -c1-200
-  echo "-- longest sch delay (ms)"; awk 'NR>3 {print $5, $0}' "$tmp/timehist.txt" | sort -rn | head -15 | cut -d' ' -f2- | cut -c1-200
+  perf sched timehist -g -i "$tmp/sched.data" 2>/dev/null >"$tmp/timehist.txt" || true
+  # The request thread: the NIO thread switched most often (NIO-SGLTN-* in `moat serve`).
+  loop=$(awk 'NR > 3 && $3 ~ /^NIO-/ {print $3}' "$tmp/timehist.txt" | sort | uniq -c | sort -rn | awk 'NR == 1 {print $2}' || true)
+  echo "== perf sched timehist of the request thread $loop (ms)"
+  echo "-- longest scheduling delays (runnable, another thread had the CPU)"
+  awk -v t="$loop" '$3 == t {print $5, $0}' "$tmp/timehist.txt" | sort -rn | head -10 | cut -d' ' -f2- | cut -c1-220 || true
+  echo "-- longest times off the CPU other than idle in epoll_wait (preempted, or blocked in a syscall)"
+  awk -v t="$loop" '$3 == t && $0 !~ /epoll_wait/ {print $4, $0}' "$tmp/timehist.txt" | sort -rn | head -10 | cut -d' ' -f2- | cut -c1-220 || true
 fi
