@@ -112,7 +112,7 @@ public final class Gateway: Sendable {
         var detect = detectionConfig ?? DetectionConfig()
         detect.reorderWindowSeconds = config.detectionReorderSeconds
         detectionLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        detectionLoop.next().execute { BackgroundPriority.idleCurrentThread() }
+        detectionLoop.next().execute { BackgroundPriority.lowerOwnThread() }
         let fingerprintKeys = self.fingerprintKeys
         enforcer = Enforcer(engine: DetectionEngine(config: detect, accounts: known), policy: config.policy,
                             table: actions, store: store, logger: logger, metrics: metrics, on: detectionLoop.next(),

@@ -19,12 +19,23 @@ public enum BackgroundPriority {
         #endif
     }
 
-    /// Puts the calling thread, one of the gateway's own long-lived background threads (never a pooled
-    /// one), in Linux's SCHED_IDLE class: it runs on CPU time nothing else wants, and a request thread that
-    /// wakes takes the CPU from it at once. A niced thread, once picked, keeps the CPU for its time slice
-    /// (about a millisecond), which is what a request arriving then waits; a SCHED_IDLE thread does not.
-    /// `MOAT_BACKGROUND_POLICY=nice` keeps the nice value only (to compare). Elsewhere: `lowerCurrentThread`.
-    public static func idleCurrentThread() {
+    /// Lowers one of the gateway's own long-lived background threads (the journal ingester, live detection):
+    /// nice 10, like `lowerCurrentThread`. Only with `MOAT_BACKGROUND_POLICY=idle`, an experiment to measure
+    /// request latency against, does it also put the thread in Linux's SCHED_IDLE class.
+    ///
+    /// SCHED_IDLE is not the default because it gives these threads no share of a busy CPU at all (a
+    /// weight of 3 against 1,024 for a normal thread; nice 10 keeps 110), so their lag has no bound:
+    /// - live detection's lag is enforcement's lag. In `moat replay` (event time about 3,000 times the wall
+    ///   clock, on a loaded 2-core machine) its thread waited 7.5 ms for a CPU per wake-up on average (30 s
+    ///   of a 40 s replay) against 3.2 ms at nice 10; blocks landed later, more exchanges of flagged
+    ///   accounts were served after their block was due (44 against 25, mean of 6 and 5 runs), and with
+    ///   them the logged traffic and flagged_at changed from run to run (`GatewayRestartTests` failed);
+    /// - both threads hold locks that other threads wait for: the store's single SQLite writer (detection's
+    ///   verdicts and campaigns, limit saves, keys created through the admin API wait behind an ingester
+    ///   batch), the action table and the journal (which the request loops take). Preempted inside one, a
+    ///   SCHED_IDLE thread makes the waiter wait as long as it is starved (priority inversion);
+    /// - threads they spawn inherit the class: a libdispatch worker started from one ran in SCHED_IDLE too.
+    public static func lowerOwnThread() {
         lowerCurrentThread()
         #if os(Linux)
         guard usesIdlePolicy else { return }
@@ -33,5 +44,6 @@ public enum BackgroundPriority {
         #endif
     }
 
-    static let usesIdlePolicy = ProcessInfo.processInfo.environment["MOAT_BACKGROUND_POLICY"] != "nice"
+    /// `MOAT_BACKGROUND_POLICY=idle` (read once): the gateway's own background threads in SCHED_IDLE.
+    public static let usesIdlePolicy = ProcessInfo.processInfo.environment["MOAT_BACKGROUND_POLICY"] == "idle"
 }

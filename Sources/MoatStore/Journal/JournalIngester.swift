@@ -123,7 +123,7 @@ public final class JournalIngester: Sendable {
     }
 
     private func run() {
-        BackgroundPriority.idleCurrentThread()
+        BackgroundPriority.lowerOwnThread()
         var reader = JournalReader(directory: journal.directory, from: position)
         while true {
             let stopping = state.withLock { $0.stopping }
