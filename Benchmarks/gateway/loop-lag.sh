@@ -14,6 +14,9 @@
 # (`setsid bash -c 'echo -20 >/proc/self/autogroup; ...'`), as bench-gateway.sh PRIORITY=-20 does.
 # Env: RATE=1000 DURATION=20 CONNECTIONS=64 STREAM=0 SCHED=0 NO_EVENT_LOOP_TASKS=0 (1: moat serve
 # --no-event-loop-tasks) OUT=DIR (keep logs and perf data there)
+# moat serve inherits the environment: MOAT_JOURNAL_ON_LOOP=1 (journal written on the event loops, no
+# writer thread) and MOAT_BACKGROUND_POLICY=idle (ingester and detection in SCHED_IDLE instead of nice 10)
+# compare the designs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$PWD
