@@ -11,7 +11,9 @@
 # Env: MOAT_BIN (default: swift build -c release), MOAT_PYTHON (a python with pyspark 4.3.0 and pyarrow; default
 # .build/sdk-venv/bin/python when it exists, as tests/spark/run.sh makes it, else python3), PARTITIONS (default 4),
 # SEED (default 1), CORES (the local[k] runs, default "1 2"), SIM (an existing simulation directory with
-# exchanges.jsonl and accounts.jsonl, read in place instead of simulating SCALE), DRIVER_MEMORY (default 4g).
+# exchanges.jsonl and accounts.jsonl, read in place instead of simulating SCALE), DRIVER_MEMORY (default 4g; in
+# local mode the executors live in the driver's JVM: industrial 0.25 needs PARTITIONS=64 DRIVER_MEMORY=10g),
+# REUSE_DETECT=1 (keep WORKDIR's detect.json and its timing from an earlier run of the same binary on the same log).
 set -euo pipefail
 
 scale="${1:-0.01}"
@@ -83,7 +85,11 @@ PY
 }
 
 echo "== moat detect (one process)"
-measure detect "$moat" detect "$sim/exchanges.jsonl" --accounts "$sim/accounts.jsonl" --out "$work/detect.json" --quiet
+if [[ -n "${REUSE_DETECT:-}" && -s "$work/detect.json" && -s "$work/detect.time" ]]; then
+    echo "detect: reused from an earlier run in $work (REUSE_DETECT; same binary and log assumed): $(cat "$work/detect.time")"
+else
+    measure detect "$moat" detect "$sim/exchanges.jsonl" --accounts "$sim/accounts.jsonl" --out "$work/detect.json" --quiet
+fi
 
 status=0
 for cores in $cores_list; do
