@@ -238,6 +238,37 @@ struct CoordinationTests {
         #expect(report.accounts.allSatisfy { $0.reasons.contains { $0.contains("lab-a") } })
     }
 
+    /// A peer's indicator of a software default (a client stack, a request shape) links like the engine's own
+    /// link of that kind: softly, so on its own it makes no campaign, however confident the peer (ordinary
+    /// customers run the same SDK). The same traffic with an indicator of infrastructure does (above).
+    @Test("a peer's client-stack or request-shape indicator alone links no accounts", arguments: [LinkKind.clientStack, .requestShape])
+    func aSoftPeerIndicatorAloneMakesNoCampaign(kind: LinkKind) {
+        var s = Synthetic()
+        Self.background(&s, accounts: 30, days: 1)
+        let members = (0..<5).map { "ps-\($0)" }
+        for m in members { s.account(m) }
+        for (k, m) in members.enumerated() {
+            for n in 0..<30 {
+                s.exchange(m, at: s.start + Int64(k * 97 + n * 1_800) * 1_000, prompt: Synthetic.tasks[n % 4],
+                           ip: "99.3.\(k).9", thinking: n % 2 == 0, maxTokens: 8_000, output: 1_800)
+            }
+        }
+        func run(_ linkKind: LinkKind) -> Report {
+            var engine = DetectionEngine(config: DetectionConfig(), accounts: s.accounts)
+            for e in s.exchanges.sorted(by: { $0.ts.milliseconds < $1.ts.milliseconds }) {
+                _ = engine.ingest(e)
+                if members.contains(e.accountID) {
+                    _ = engine.ingest(peer: PeerEvidence(accountID: e.accountID, indicatorID: "indicator--peer-2", confidence: 0.9,
+                                                         reason: "matched lab-a's indicator (confidence 90)", at: e.ts, linkKind: linkKind))
+                }
+            }
+            _ = engine.flush()
+            return engine.report()
+        }
+        #expect(run(kind).campaigns.isEmpty, "\(run(kind).campaigns.map(\.accounts))")
+        #expect(Set(run(.peerIndicator).campaigns.flatMap(\.accounts)) == Set(members), "the control: a hard indicator links them")
+    }
+
     @Test func familySketchesArePortableAndCompare() throws {
         let a = TextFamily.sketch(Self.researchPrompts[0]), b = TextFamily.sketch(Self.researchPrompts[1])
         let other = TextFamily.sketch("You are a friendly travel planner. Suggest itineraries with budgets and maps.")

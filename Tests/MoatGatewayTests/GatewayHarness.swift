@@ -69,6 +69,17 @@ struct GatewayHarness {
         try await logged().first { $0.prompt == prompt }
     }
 
+    /// The logged exchange whose prompt is `prompt`, waiting up to `within` for it to be logged (an exchange
+    /// the gateway ends on a client's close is logged once it has seen the close).
+    func logged(prompt: String, within: Duration) async throws -> Exchange? {
+        let until = ContinuousClock.now + within
+        while true {
+            if let e = try await logged(prompt: prompt) { return e }
+            if ContinuousClock.now >= until { return nil }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     struct Reply: Sendable {
         var status: Int
         var headers: [String: String]

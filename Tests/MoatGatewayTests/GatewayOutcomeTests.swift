@@ -59,20 +59,24 @@ struct GatewayOutcomeTests {
         try await GatewayHarness.with(configure: Self.tier) { h in
             let prompt = "hang up \(api.rawValue) \(point.rawValue) \(UUID().uuidString.prefix(8))"
             let port = h.port, key = h.key.secret
-            // Hanging up early, the stream is slow (about 6 s of upstream events): the gateway must see the
-            // close before the upstream ends even if the machine stalls it for seconds (CI runs every suite
-            // at once, and once stalled a gateway for over 1.5 s).
-            let delay = point == .nearTheEnd || point == .atTheEnd ? 15 : 50
+            // Hanging up early, the upstream holds the stream after 12 events (sending only SSE comments)
+            // until the gateway closes it, or for 30 s: the stream cannot end before the gateway has seen
+            // the client's close, however long the machine stalls the client or the gateway (CI runs every
+            // suite at once, and a slow 6 s stream once ended before a stalled client's close was seen).
+            // Near or at the end, the stream runs to its end at its own pace.
+            let early = point != .nearTheEnd && point != .atTheEnd
+            let steer = early ? [("x-mock-chunk-delay-ms", "20"), ("x-mock-hold-after", "12"), ("x-mock-hold-ms", "30000")]
+                : [("x-mock-chunk-delay-ms", "15")]
             let received = try await RawClient.onThread {
                 let c = try RawClient(port: port)
-                try c.request(path: api.path, headers: api.headers(key: key, extra: [("x-mock-chunk-delay-ms", "\(delay)"), ("x-mock-words", "120")]),
+                try c.request(path: api.path, headers: api.headers(key: key, extra: steer + [("x-mock-words", "120")]),
                               body: api.body(prompt, maxTokens: 900))
                 let r = c.read { point.reached($0, api) }
                 c.close()
                 return r
             }
             #expect(received.status == 200)
-            let e = try #require(try await h.logged(prompt: prompt), "the exchange is in the log")
+            let e = try #require(try await h.logged(prompt: prompt, within: .seconds(20)), "the exchange is in the log")
             #expect(e.stream == true)
             #expect(e.status == 200)
             if point == .atTheEnd {

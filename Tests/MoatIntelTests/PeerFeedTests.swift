@@ -121,4 +121,13 @@ struct PeerFeedTests {
         #expect(reasons.contains { $0.contains("Lab A") }, "\(reasons)")
         #expect(!engine.explain(accountID: "lab-b-c1").contains { $0.contains("Lab A") })
     }
+
+    @Test func softwareIndicatorsLinkSoftlyAndInfrastructureIdentityAndAuthoredTextHard() {
+        for k in ["client-stack", "user-agent", "tls-fingerprint"] { #expect(PeerFeed.linkKind(of: k) == .clientStack, "\(k)") }
+        #expect(PeerFeed.linkKind(of: "request-shape") == .requestShape)
+        for k in ["network-prefix", "ip-address", "autonomous-system", "keyed:payment-fingerprint", "keyed:account-id",
+                  "system-prompt-sha256", "system-prompt-family", "prompt-family", "pattern"] {
+            #expect(PeerFeed.linkKind(of: k) == .peerIndicator, "\(k)")
+        }
+    }
 }

@@ -4,8 +4,12 @@ import MoatCore
 ///
 /// The matching itself (STIX patterns, keyed hashes under a trust-group key) happens outside the engine
 /// (`MoatIntel`); the engine receives the result. A match is evidence twice over: it raises the account's
-/// extraction score by the peer's confidence, and accounts that matched the same indicator are linked like
-/// accounts that share an identity value, weighted by that confidence.
+/// extraction score by the peer's confidence, and accounts that matched the same indicator are linked,
+/// weighted by that confidence. The link is as hard as what the indicator describes (`linkKind`): an
+/// indicator of infrastructure, identity or the operator's own text (an address, a keyed card, a system
+/// prompt) links like a shared identity value, while one of software defaults (a client stack, a request
+/// shape) is soft, like the local link of that kind: ordinary customers share those too, so it only adds
+/// to a hard link, never makes one.
 public struct PeerEvidence: Sendable, Equatable {
     public var accountID: String
     /// The peer's indicator (its STIX id): accounts matching the same one are linked.
@@ -16,13 +20,18 @@ public struct PeerEvidence: Sendable, Equatable {
     public var reason: String
     /// Event time of the exchange or sign-up that matched.
     public var at: Timestamp
+    /// The kind of link a match makes: `.peerIndicator` (hard), or the soft kind of the software default the
+    /// indicator describes (`.clientStack`, `.requestShape`); any other hard kind counts as `.peerIndicator`.
+    public var linkKind: LinkKind
 
-    public init(accountID: String, indicatorID: String, confidence: Double, reason: String, at: Timestamp) {
+    public init(accountID: String, indicatorID: String, confidence: Double, reason: String, at: Timestamp,
+                linkKind: LinkKind = .peerIndicator) {
         self.accountID = accountID
         self.indicatorID = indicatorID
         self.confidence = confidence
         self.reason = reason
         self.at = at
+        self.linkKind = linkKind
     }
 }
 
@@ -39,8 +48,10 @@ extension DetectionEngine {
         if profiles[i].peerReasons.count < 4, !profiles[i].peerReasons.contains(evidence.reason) {
             profiles[i].peerReasons.append(evidence.reason)
         }
-        register(a, key: StableHash.of(evidence.indicatorID, seed: 31), kind: .peerIndicator,
-                 label: { evidence.indicatorID }, ts: ts, &changes, weight: { _ in confidence })
+        let kind = evidence.linkKind.isHard ? LinkKind.peerIndicator : evidence.linkKind
+        register(a, key: StableHash.of(evidence.indicatorID, seed: 31), kind: kind,
+                 label: { kind == .peerIndicator ? evidence.indicatorID : "of peer indicator \(evidence.indicatorID)" },
+                 ts: ts, &changes, weight: { _ in confidence })
         updateScore(a, ts: ts, &changes)
         return changes
     }

@@ -90,6 +90,19 @@ public struct PeerFeed: Sendable {
         guard !m.tooBroad, m.weight > 0 else { return nil }
         var at = t ?? m.firstMatchedAt ?? validFrom[m.indicatorID] ?? Timestamp(milliseconds: 0)
         if let from = validFrom[m.indicatorID], at.milliseconds < from.milliseconds { at = from }
-        return PeerEvidence(accountID: m.accountID, indicatorID: m.indicatorID, confidence: m.weight, reason: m.reason, at: at)
+        return PeerEvidence(accountID: m.accountID, indicatorID: m.indicatorID, confidence: m.weight, reason: m.reason, at: at,
+                            linkKind: Self.linkKind(of: m.kind))
+    }
+
+    /// The link a match of this kind makes in the engine. Software defaults that ordinary customers share too
+    /// (client stacks, user agents, TLS fingerprints, request shapes) link softly, like the engine's own links
+    /// of those kinds: they add to a hard link, never make one. Infrastructure, identity and text the operator
+    /// wrote (system prompts and their families, prompt templates) link hard, as a peer's confirmed evidence.
+    public static func linkKind(of matchKind: String) -> LinkKind {
+        switch matchKind {
+        case "client-stack", "user-agent", "tls-fingerprint": return .clientStack
+        case FingerprintKind.requestShape.rawValue: return .requestShape
+        default: return .peerIndicator
+        }
     }
 }

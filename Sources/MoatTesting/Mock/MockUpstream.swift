@@ -15,7 +15,11 @@ import NIOCore
 /// - `x-mock-chunk-delay-ms: N` sleeps N ms between stream events;
 /// - `x-mock-words: N` sets the answer's length in words (still capped by `max_tokens` and 200);
 /// - `x-mock-break-after: N` breaks the answer off: a stream after N events, a complete answer after N
-///   bytes of its body, by closing the connection (an upstream that fails mid-answer).
+///   bytes of its body, by closing the connection (an upstream that fails mid-answer);
+/// - `x-mock-hold-after: N` holds a stream after N events: it sends only SSE comments (`: held`), every
+///   100 ms, until its reader goes away (a write fails) or `x-mock-hold-ms` (default 30,000) has passed,
+///   then carries on. A test can so keep a stream open, whatever the machine's load, until a proxy has
+///   seen its client hang up.
 ///
 /// It records nothing about the request; API keys are neither checked nor kept.
 public struct MockUpstream: Sendable {
@@ -71,11 +75,11 @@ public struct MockUpstream: Sendable {
         switch api {
         case .openAI:
             return parsed.stream
-                ? eventStream(openAIEvents(parsed, completion), delay: options.chunkDelay, breakAfter: options.breakAfter)
+                ? eventStream(openAIEvents(parsed, completion), options)
                 : json(.ok, openAIBody(parsed, completion), breakAfter: options.breakAfter)
         case .anthropic:
             return parsed.stream
-                ? eventStream(anthropicEvents(parsed, completion), delay: options.chunkDelay, breakAfter: options.breakAfter)
+                ? eventStream(anthropicEvents(parsed, completion), options)
                 : json(.ok, anthropicBody(parsed, completion), breakAfter: options.breakAfter)
         }
     }
@@ -105,14 +109,21 @@ public struct MockUpstream: Sendable {
     }
 
     /// Server-sent events, one write per event, so a proxy's pass-through can be observed.
-    static func eventStream(_ events: [[UInt8]], delay: Duration?, breakAfter: Int? = nil) -> Response {
+    static func eventStream(_ events: [[UInt8]], _ options: Options) -> Response {
         Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
                 for (i, event) in events.enumerated() {
-                    if let breakAfter, i >= breakAfter { throw BrokenOff() }
-                    if i > 0, let delay { try await Task.sleep(for: delay) }
+                    if let breakAfter = options.breakAfter, i >= breakAfter { throw BrokenOff() }
+                    if i > 0, let delay = options.chunkDelay { try await Task.sleep(for: delay) }
+                    if i > 0, i == options.holdAfter {
+                        let until = ContinuousClock.now + options.hold
+                        while ContinuousClock.now < until {
+                            try await writer.write(ByteBuffer(string: ": held\n\n"))
+                            try await Task.sleep(for: .milliseconds(100))
+                        }
+                    }
                     try await writer.write(ByteBuffer(bytes: event))
                 }
                 try await writer.finish(nil)
@@ -127,7 +138,11 @@ public struct MockUpstream: Sendable {
         var chunkDelay: Duration?
         var words: Int?
         var breakAfter: Int?
+        var holdAfter: Int?
+        var hold = Duration.seconds(30)
 
+        static let holdAfterField = HTTPField.Name("x-mock-hold-after")!
+        static let holdField = HTTPField.Name("x-mock-hold-ms")!
         static let breakField = HTTPField.Name("x-mock-break-after")!
         static let errorField = HTTPField.Name("x-mock-error")!
         static let latencyField = HTTPField.Name("x-mock-latency-ms")!
@@ -145,6 +160,8 @@ public struct MockUpstream: Sendable {
             chunkDelay = int(Self.chunkDelayField, 1...60_000).map { .milliseconds($0) }
             words = int(Self.wordsField, 0...MockText.maxWords)
             breakAfter = int(Self.breakField, 0...1_000_000)
+            holdAfter = int(Self.holdAfterField, 1...1_000_000)
+            if let ms = int(Self.holdField, 0...600_000) { hold = .milliseconds(ms) }
         }
     }
 }
