@@ -203,6 +203,14 @@ public struct DetectionConfig: Sendable {
                                   "colocation", "colo "]
     public var hostingASNs: Set<Int> = []
 
+    /// Whether traffic from this AS (its organisation's name, its number) comes from a hosting or cloud
+    /// provider rather than a home, a carrier or a residential proxy exit.
+    public func isHosting(asnOrg: String?, asn: Int?) -> Bool {
+        if let asn, hostingASNs.contains(asn) { return true }
+        guard let org = asnOrg?.lowercased() else { return false }
+        return hostingKeywords.contains { org.contains($0) }
+    }
+
     public init() {}
 }
 

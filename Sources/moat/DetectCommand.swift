@@ -63,17 +63,20 @@ struct DetectCommand: ParsableCommand {
         let started = Date()
         do {
             let identities = try accounts.map { path throws(ContractError) in try readAccounts(path: path, skipInvalid: skipInvalid) } ?? []
-            let feed = try intel.isEmpty ? nil : PeerIntel.feed(sources: intel, config: intelConfig, accounts: identities)
+            let detection = try config()
+            let feed = try intel.isEmpty ? nil : PeerIntel.feed(sources: intel, config: intelConfig, accounts: identities, detection: detection)
             let reader = try ExchangeReader(path: exchanges, skipInvalid: skipInvalid)
             let size = exchanges == "-" ? 0 : ((try? FileManager.default.attributesOfItem(atPath: exchanges)[.size] as? Int64) ?? 0)
             let bar = ProgressBar(label: "detect")
-            let report = try Replay.run(reader, accounts: identities, config: try config(), progress: { n, bytes in
+            let report = try Replay.run(reader, accounts: identities, config: detection, progress: { n, bytes in
                 bar.update(fraction: size > 0 ? Double(bytes) / Double(size) : 0,
                            detail: "\(Console.count(n)) exchanges  \(Console.bytes(bytes))")
             }, peers: feed.map { box in { e in e.map { box.value.evidence(after: $0) } ?? box.value.remaining() } })
             bar.finish()
             if let feed {
-                Console.error("intel: \(feed.value.matcher.indicators.count) indicator(s); \(feed.value.given) match(es) given to the engine as evidence, on \(feed.value.accounts.count) account(s)")
+                let residential = feed.value.residentialNotWeighed
+                Console.error("intel: \(feed.value.matcher.indicators.count) indicator(s); \(feed.value.given) match(es) given to the engine as evidence, on \(feed.value.accounts.count) account(s)"
+                              + (residential > 0 ? "; \(residential) match(es) of a network range by residential traffic not weighed" : ""))
             }
             try ReportOutput.write(report, to: out)
             for e in reader.firstErrors { Console.error("skipped: \(e)") }

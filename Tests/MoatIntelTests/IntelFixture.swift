@@ -20,7 +20,7 @@ enum IntelFixture {
                          systemPrompt: String? = nil) -> Exchange {
         Exchange(id: id, ts: t0.adding(milliseconds: minutes * Timestamp.minute), accountID: account, model: "atlas-2-pro",
                  inputTokens: 100, outputTokens: 900, systemPrompt: systemPrompt, prompt: "Explain step by step.",
-                 client: .init(ip: ip, asn: asn, asnOrg: asn == 16509 ? "AMAZON-02" : "Orbit Broadband", country: "NL",
+                 client: .init(ip: ip, asn: asn, asnOrg: asn == 16509 ? "AMAZON-02" : asn == 64500 ? "Orbit Hosting" : "Orbit Broadband", country: "NL",
                                userAgent: ua, tlsFingerprint: tls))
     }
 

@@ -69,6 +69,43 @@ struct PeerFeedTests {
         #expect(feed.matcher.matches().filter(\.tooBroad).count == MatcherTests.otherAccounts.count)
     }
 
+    /// A peer's network indicator weighs as the engine's own link would: matched by traffic from a residential
+    /// network (proxy exits share homes' lines), a /24 or an AS is not given to the engine and an exact address
+    /// weighs `residentialIPWeight` of the peer's confidence; from a hosting provider, or with no AS known (a
+    /// log without enrichment), the full confidence.
+    @Test func networkIndicatorsMatchedFromHomesWeighAsTheEngineLinksHomes() throws {
+        func indicator(_ seed: String, _ pattern: String) -> ReceivedIndicator {
+            ReceivedIndicator(object: .object([
+                ("type", "indicator"), ("spec_version", "2.1"), ("id", .string(STIXIdentifier.make("indicator", seed: seed))),
+                ("modified", "2026-04-01T00:00:00.000Z"), ("confidence", 80), ("pattern", .string(pattern)),
+                ("pattern_type", "stix"), ("valid_from", "2026-03-01T00:00:00Z"),
+            ]), source: "peer")!
+        }
+        let prefix = indicator("home-prefix", "[ipv4-addr:value ISSUBSET '198.51.100.0/24']")
+        let address = indicator("home-address", "[ipv4-addr:value = '198.51.100.7']")
+        func given(asn: Int?, org: String?) -> [PeerEvidence] {
+            var feed = PeerFeed(indicators: [prefix, address])
+            var e = IntelFixture.exchange("h1", "acct-1", minutes: 60, ip: "198.51.100.7", asn: 1, ua: "u", tls: "t")
+            e.client.asn = asn
+            e.client.asnOrg = org
+            return feed.evidence(after: e)
+        }
+        let home = given(asn: 3320, org: "Deutsche Telekom AG")
+        #expect(home.map(\.indicatorID) == [address.id], "the home /24 is not weighed")
+        #expect(abs((home.first?.confidence ?? 0) - 0.8 * DetectionConfig().residentialIPWeight) < 1e-9)
+        #expect(home.first?.reason.contains("residential address") == true)
+        var counted = PeerFeed(indicators: [prefix])
+        var e = IntelFixture.exchange("h2", "acct-2", minutes: 60, ip: "198.51.100.9", asn: 3320, ua: "u", tls: "t")
+        e.client.asnOrg = "Deutsche Telekom AG"
+        #expect(counted.evidence(after: e).isEmpty)
+        #expect(counted.residentialNotWeighed == 1)
+        for (asn, org) in [(24940, "Hetzner Online GmbH"), (nil, nil)] as [(Int?, String?)] {
+            let full = given(asn: asn, org: org)
+            #expect(Set(full.map(\.indicatorID)) == [prefix.id, address.id], "\(org ?? "no AS")")
+            #expect(full.allSatisfy { $0.confidence == 0.8 })
+        }
+    }
+
     static let operatorPrompt = """
         You are DataForge, a meticulous synthetic data generator working for a research lab. For every task, think step \
         by step, write out every intermediate step of your reasoning in full, check each step, and only then give the \

@@ -231,8 +231,7 @@ public struct DetectionEngine {
             if let cached = hostingCache[org] {
                 hosting = cached
             } else {
-                let lower = org.lowercased()
-                hosting = config.hostingKeywords.contains { lower.contains($0) }
+                hosting = config.isHosting(asnOrg: org, asn: nil)
                 hostingCache[org] = hosting
             }
         }

@@ -116,7 +116,7 @@ public final class Gateway: Sendable {
         let fingerprintKeys = self.fingerprintKeys
         enforcer = Enforcer(engine: DetectionEngine(config: detect, accounts: known), policy: config.policy,
                             table: actions, store: store, logger: logger, metrics: metrics, on: detectionLoop.next(),
-                            peers: peerIndicators.isEmpty ? nil : PeerFeed(indicators: peerIndicators, keys: peerKeys, accounts: known),
+                            peers: peerIndicators.isEmpty ? nil : PeerFeed(indicators: peerIndicators, keys: peerKeys, accounts: known, detection: detect),
                             fingerprintKeyID: { fingerprintKeys.keyID(campaign: $0) })
         if let id = fingerprintKeys.masterID {
             logger.info("fingerprint master key loaded", metadata: ["key_id": "\(id)", "from": "\(config.fingerprint.keyEnv)"])

@@ -26,9 +26,17 @@ public struct PeerFeed: Sendable {
     /// Evidence handed out so far, and the accounts it named.
     public private(set) var given = 0
     public private(set) var accounts: Set<String> = []
+    /// Matches of a network indicator (a prefix, an AS) by traffic from a residential network, not given to
+    /// the engine (`evidence(after:)`).
+    public private(set) var residentialNotWeighed = 0
+    /// The engine's view of networks: which are hosting, and how much a residential address weighs.
+    let networks: DetectionConfig
 
+    /// `detection`: the engine's configuration, for its view of networks (hosting providers, the weight of a
+    /// residential address), so that a peer's network indicator weighs as the engine's own link would.
     public init(indicators: [ReceivedIndicator], keys: KeyRing = KeyRing(), config: MatchConfig = MatchConfig(),
-                accounts: [Account] = []) {
+                accounts: [Account] = [], detection: DetectionConfig = DetectionConfig()) {
+        networks = detection
         matcher = IndicatorMatcher(indicators: indicators, keys: keys, config: config)
         for i in indicators {
             if let t = i.validFrom { validFrom[i.id] = t }
@@ -59,11 +67,40 @@ public struct PeerFeed: Sendable {
             if matcher.config.respectValidity, let until = validUntil[next.indicatorID], until.milliseconds <= e.ts.milliseconds { continue }
             out.append(next)
         }
+        // Residential only when the network is known (an AS) and is not a hosting provider's; a log without
+        // enrichment keeps every network match.
+        let residential = (e.client.asnOrg != nil || e.client.asn != nil) && !networks.isHosting(asnOrg: e.client.asnOrg, asn: e.client.asn)
         for m in matcher.observe(exchange: e) {
-            if let p = evidence(m, at: e.ts) { out.append(p) }
+            guard var p = evidence(m, at: e.ts) else { continue }
+            if residential {
+                // As the engine links residential traffic itself: a home's /24 or AS links nobody (proxy exits
+                // share them with real subscribers), an exact home address weighs `residentialIPWeight`.
+                switch Self.network(of: m.kind) {
+                case .range?:
+                    residentialNotWeighed += 1
+                    continue
+                case .address?:
+                    p.confidence *= networks.residentialIPWeight
+                    p.reason += "; a residential address, weighed ×\(networks.residentialIPWeight)"
+                case nil:
+                    break
+                }
+            }
+            out.append(p)
         }
         note(out)
         return out
+    }
+
+    enum NetworkKind { case address, range }
+
+    /// Whether a match kind is an address, a range of addresses (a prefix, an AS), or not about networks.
+    static func network(of matchKind: String) -> NetworkKind? {
+        switch matchKind {
+        case "ip-address", "keyed:ip-address", "raw:ip-address": return .address
+        case "network-prefix", "autonomous-system": return .range
+        default: return nil
+        }
     }
 
     /// An engine observation of an account (a family sketch, a request shape), with what it completed.

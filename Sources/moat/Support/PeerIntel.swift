@@ -1,5 +1,6 @@
 import Foundation
 import MoatCore
+import MoatDetect
 import MoatIntel
 import MoatStore
 import MoatTAXII
@@ -51,7 +52,7 @@ enum PeerIntel {
 
     /// A feed for `Replay`, with the trust-group keys of `config` (when given). Says on standard error what
     /// cannot match (unsupported patterns, keys not held).
-    static func feed(sources: [String], config: String?, accounts: [Account]) throws -> UncheckedFeed {
+    static func feed(sources: [String], config: String?, accounts: [Account], detection: DetectionConfig) throws -> UncheckedFeed {
         let indicators = try indicators(sources: sources)
         var keys = KeyRing()
         if let config {
@@ -61,7 +62,7 @@ enum PeerIntel {
                 throw ValidationFailure(message: error.message)
             }
         }
-        let feed = PeerFeed(indicators: indicators, keys: keys, accounts: accounts)
+        let feed = PeerFeed(indicators: indicators, keys: keys, accounts: accounts, detection: detection)
         for (i, why) in feed.matcher.unsupported { Console.error("intel: not matched: \(i.id) (\(i.source)): \(why)") }
         let missing = feed.matcher.missingKeys
         if !missing.isEmpty {
