@@ -209,12 +209,12 @@ struct CoordinationTests {
         #expect(found.isSuperset(of: members), "found \(found.sorted())")
     }
 
-    /// Accounts that match one indicator a peer shared are linked and flagged sooner, and their reasons name
-    /// the peer; without the peer's indicator the same traffic raises nothing.
-    @Test func peerIndicatorLinksAccountsAndNamesThePeer() {
+    /// Five extracting accounts, each on its own address, sharing nothing but what a peer's indicator says,
+    /// among 30 ordinary ones over a day.
+    static func peerRing(_ prefix: String) -> (Synthetic, [String]) {
         var s = Synthetic()
         Self.background(&s, accounts: 30, days: 1)
-        let members = (0..<5).map { "pe-\($0)" }
+        let members = (0..<5).map { "\(prefix)-\($0)" }
         for m in members { s.account(m) }
         for (k, m) in members.enumerated() {
             for n in 0..<30 {
@@ -222,17 +222,30 @@ struct CoordinationTests {
                            ip: "99.3.\(k).9", thinking: n % 2 == 0, maxTokens: 8_000, output: 1_800)
             }
         }
-        #expect(s.run().campaigns.isEmpty, "without the peer's indicator there is no evidence across accounts")
+        return (s, members)
+    }
+
+    /// The ring's traffic with every member's exchange matching one peer indicator of `linkKind`.
+    static func runWithPeer(_ s: Synthetic, _ members: [String], linkKind: LinkKind) -> Report {
         var engine = DetectionEngine(config: DetectionConfig(), accounts: s.accounts)
         for e in s.exchanges.sorted(by: { $0.ts.milliseconds < $1.ts.milliseconds }) {
             _ = engine.ingest(e)
             if members.contains(e.accountID) {
                 _ = engine.ingest(peer: PeerEvidence(accountID: e.accountID, indicatorID: "indicator--peer-1", confidence: 0.9,
-                                                     reason: "matched lab-a's indicator of its campaign (confidence 90)", at: e.ts))
+                                                     reason: "matched lab-a's indicator of its campaign (confidence 90)", at: e.ts,
+                                                     linkKind: linkKind))
             }
         }
         _ = engine.flush()
-        let report = engine.report()
+        return engine.report()
+    }
+
+    /// Accounts that match one indicator a peer shared are linked and flagged sooner, and their reasons name
+    /// the peer; without the peer's indicator the same traffic raises nothing.
+    @Test func peerIndicatorLinksAccountsAndNamesThePeer() {
+        let (s, members) = Self.peerRing("pe")
+        #expect(s.run().campaigns.isEmpty, "without the peer's indicator there is no evidence across accounts")
+        let report = Self.runWithPeer(s, members, linkKind: .peerIndicator)
         let flagged = Set(report.campaigns.flatMap(\.accounts))
         #expect(flagged == Set(members), "\(report.campaigns.map(\.accounts))")
         #expect(report.accounts.allSatisfy { $0.reasons.contains { $0.contains("lab-a") } })
@@ -243,30 +256,11 @@ struct CoordinationTests {
     /// customers run the same SDK). The same traffic with an indicator of infrastructure does (above).
     @Test("a peer's client-stack or request-shape indicator alone links no accounts", arguments: [LinkKind.clientStack, .requestShape])
     func aSoftPeerIndicatorAloneMakesNoCampaign(kind: LinkKind) {
-        var s = Synthetic()
-        Self.background(&s, accounts: 30, days: 1)
-        let members = (0..<5).map { "ps-\($0)" }
-        for m in members { s.account(m) }
-        for (k, m) in members.enumerated() {
-            for n in 0..<30 {
-                s.exchange(m, at: s.start + Int64(k * 97 + n * 1_800) * 1_000, prompt: Synthetic.tasks[n % 4],
-                           ip: "99.3.\(k).9", thinking: n % 2 == 0, maxTokens: 8_000, output: 1_800)
-            }
-        }
-        func run(_ linkKind: LinkKind) -> Report {
-            var engine = DetectionEngine(config: DetectionConfig(), accounts: s.accounts)
-            for e in s.exchanges.sorted(by: { $0.ts.milliseconds < $1.ts.milliseconds }) {
-                _ = engine.ingest(e)
-                if members.contains(e.accountID) {
-                    _ = engine.ingest(peer: PeerEvidence(accountID: e.accountID, indicatorID: "indicator--peer-2", confidence: 0.9,
-                                                         reason: "matched lab-a's indicator (confidence 90)", at: e.ts, linkKind: linkKind))
-                }
-            }
-            _ = engine.flush()
-            return engine.report()
-        }
-        #expect(run(kind).campaigns.isEmpty, "\(run(kind).campaigns.map(\.accounts))")
-        #expect(Set(run(.peerIndicator).campaigns.flatMap(\.accounts)) == Set(members), "the control: a hard indicator links them")
+        let (s, members) = Self.peerRing("ps")
+        let soft = Self.runWithPeer(s, members, linkKind: kind)
+        #expect(soft.campaigns.isEmpty, "\(soft.campaigns.map(\.accounts))")
+        #expect(Set(Self.runWithPeer(s, members, linkKind: .peerIndicator).campaigns.flatMap(\.accounts)) == Set(members),
+                "the control: a hard indicator links them")
     }
 
     @Test func familySketchesArePortableAndCompare() throws {
