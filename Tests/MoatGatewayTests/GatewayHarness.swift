@@ -35,7 +35,8 @@ struct GatewayHarness {
         base.admin.token = "admin-token"
         base.detectionReorderSeconds = 0
         // The mock's steering headers pass through the gateway in tests.
-        base.forwardHeaders = ["x-mock-error", "x-mock-latency-ms", "x-mock-chunk-delay-ms", "x-mock-words", "x-mock-break-after"]
+        base.forwardHeaders = ["x-mock-error", "x-mock-latency-ms", "x-mock-chunk-delay-ms", "x-mock-words", "x-mock-break-after",
+                               "x-mock-hold-after", "x-mock-hold-ms"]
         configure(&base)
         let frozen = base
         try await MockUpstream().application(host: "127.0.0.1", port: 0, logger: logger).test(.live) { mock in

@@ -35,13 +35,15 @@ struct GatewayOutcomeTests {
 
     /// Where the client hangs up.
     enum Point: String, CaseIterable, Sendable {
-        case afterHead, afterFirstEvent, midStream, nearTheEnd, atTheEnd
+        case afterHead, afterFirstEvent, midStream, duringAPause, nearTheEnd, atTheEnd
 
         func reached(_ r: RawClient.Received, _ api: API) -> Bool {
             switch self {
             case .afterHead: return true
             case .afterFirstEvent: return r.text.contains("data: ")
             case .midStream: return r.text.components(separatedBy: "data: ").count > 4
+            // The upstream has paused (the mock's hold: SSE comments, which the gateway relays as they are).
+            case .duringAPause: return r.text.contains(": held")
             case .nearTheEnd: return api.nearTheEnd(r.text)
             case .atTheEnd: return api.complete(r.text)
             }
@@ -76,6 +78,7 @@ struct GatewayOutcomeTests {
                 return r
             }
             #expect(received.status == 200)
+            if early { #expect(!api.complete(received.text), "the client hung up before the stream's end") }
             let e = try #require(try await h.logged(prompt: prompt, within: .seconds(20)), "the exchange is in the log")
             #expect(e.stream == true)
             #expect(e.status == 200)
