@@ -13,7 +13,12 @@
 # SEED (default 1), CORES (the local[k] runs, default "1 2"), SIM (an existing simulation directory with
 # exchanges.jsonl and accounts.jsonl, read in place instead of simulating SCALE), DRIVER_MEMORY (default 4g; in
 # local mode the executors live in the driver's JVM: industrial 0.25 needs PARTITIONS=64 DRIVER_MEMORY=10g),
-# REUSE_DETECT=1 (keep WORKDIR's detect.json and its timing from an earlier run of the same binary on the same log).
+# REUSE_DETECT=1 (keep WORKDIR's detect.json and its timing from an earlier run of the same binary on the same log),
+# GZIP_LINES=N (for logs the disk cannot hold as plain JSON Lines: simulate writes through a pipe into gzip parts of
+# N lines, DIR/parts/exchanges-NNNN.jsonl.gz; moat detect reads them in order from zcat, Spark reads the directory),
+# COLLECT=1 (spark-detect --collect: stage 2's ordered lines stream to stage 3 through the driver instead of being
+# written to its work directory, which at industrial 0.75 would be about 23 GB more on the disk),
+# SPARK_CONF="key=value ..." (more Spark configuration for the spark-detect runs).
 set -euo pipefail
 
 scale="${1:-0.01}"
@@ -41,13 +46,32 @@ if [[ -n "${SIM:-}" ]]; then
     sim="$SIM"
 else
     sim="$work/industrial-$scale-$seed"
-    if [[ ! -s "$sim/exchanges.jsonl" ]]; then
+    if [[ -n "${GZIP_LINES:-}" && ! -s "$sim/simulate.json" ]]; then
+        echo "== simulate industrial --scale $scale into gzip parts of $GZIP_LINES lines"
+        rm -rf "$sim" && mkdir -p "$sim/parts"
+        mkfifo "$sim/exchanges.jsonl"
+        split -d -a 4 -l "$GZIP_LINES" --additional-suffix=.jsonl --filter='gzip -1 >"$FILE.gz"' - "$sim/parts/exchanges-" \
+            <"$sim/exchanges.jsonl" &
+        splitter=$!
+        "$moat" simulate --scenario industrial --scale "$scale" --seed "$seed" --out "$sim" --json >"$sim/simulate.tmp"
+        wait "$splitter"
+        rm "$sim/exchanges.jsonl"
+        mv "$sim/simulate.tmp" "$sim/simulate.json"
+    elif [[ -z "${GZIP_LINES:-}" && ! -s "$sim/exchanges.jsonl" ]]; then
         echo "== simulate industrial --scale $scale"
         "$moat" simulate --scenario industrial --scale "$scale" --seed "$seed" --out "$sim" --json >"$work/simulate.json"
     fi
 fi
-lines=$(wc -l <"$sim/exchanges.jsonl")
-bytes=$(stat -c %s "$sim/exchanges.jsonl")
+if [[ -d "$sim/parts" ]]; then
+    # Gzip parts: the counts from simulate's summary (the plain log is never on the disk).
+    read -r lines bytes < <("$python" -c 'import json, sys; s = json.load(open(sys.argv[1])); print(s["exchanges"], s["bytes"])' "$sim/simulate.json")
+    input="$sim/parts"
+    echo "parts: $(ls "$input" | wc -l) gzip files, $(( $(du -sb "$input" | cut -f1) / 1048576 )) MiB compressed"
+else
+    lines=$(wc -l <"$sim/exchanges.jsonl")
+    bytes=$(stat -c %s "$sim/exchanges.jsonl")
+    input="$sim/exchanges.jsonl"
+fi
 accounts=$(wc -l <"$sim/accounts.jsonl")
 echo "log: $lines exchanges, $((bytes / 1048576)) MiB, $accounts accounts ($sim); $(nproc) cores"
 echo "$lines $bytes $accounts" >"$work/log.size"
@@ -88,16 +112,22 @@ echo "== moat detect (one process)"
 if [[ -n "${REUSE_DETECT:-}" && -s "$work/detect.json" && -s "$work/detect.time" ]]; then
     echo "detect: reused from an earlier run in $work (REUSE_DETECT; same binary and log assumed): $(cat "$work/detect.time")"
 else
-    measure detect "$moat" detect "$sim/exchanges.jsonl" --accounts "$sim/accounts.jsonl" --out "$work/detect.json" --quiet
+    if [[ -d "$input" ]]; then
+        # The parts in order (their names sort as split wrote them), through one pipe.
+        measure detect bash -c 'set -o pipefail; zcat "$1"/*.gz | "$2" detect - --accounts "$3" --out "$4" --quiet' _ \
+            "$input" "$moat" "$sim/accounts.jsonl" "$work/detect.json"
+    else
+        measure detect "$moat" detect "$input" --accounts "$sim/accounts.jsonl" --out "$work/detect.json" --quiet
+    fi
 fi
 
 status=0
 for cores in $cores_list; do
     echo "== moat spark-detect local[$cores], $partitions partitions"
-    measure "spark-$cores" "$moat" spark-detect "$sim/exchanges.jsonl" --accounts "$sim/accounts.jsonl" \
+    measure "spark-$cores" "$moat" spark-detect "$input" --accounts "$sim/accounts.jsonl" ${COLLECT:+--collect} \
         --out "$work/spark-$cores.json" --master "local[$cores]" --partitions "$partitions" --python "$python" \
         --driver "$root/scripts/spark/moat_spark.py" --metrics "$work/metrics-$cores.json" \
-        --conf "spark.driver.memory=$driver_memory"
+        --conf "spark.driver.memory=$driver_memory" ${SPARK_CONF:+$(printf -- '--conf %s ' $SPARK_CONF)}
     if cmp -s "$work/detect.json" "$work/spark-$cores.json"; then
         echo "report: identical to moat detect (byte for byte)"
     else
