@@ -17,7 +17,8 @@
 #      keep-alive connections), p50/p99 and what moat and nginx ADD over direct;
 #   3. streams at $STREAM_RATE requests/s (loadgen.py --stream): the mock streams $STREAM_WORDS words with
 #      $STREAM_DELAY_MS ms between events; time to first byte (the first event) and to last byte, added over direct.
-# Measurements 2 and 3 run ROUNDS times; each round goes through the configurations in a rotated order
+# Measurement 1 runs THROUGHPUT_ROUNDS times (default ROUNDS; the median round per configuration counts), 2 and 3
+# ROUNDS times; each round goes through the configurations in a rotated order
 # (round r starts at the r-th), so a drift in the machine's state (other work, thermal, page cache) falls
 # on every configuration alike. Every request's times are kept, and the report pools the rounds (its
 # percentiles are over all of them) and prints each round's added p99 next to them.
@@ -30,7 +31,7 @@
 # affinity mask), nginx that many workers. PIN=none runs everything unpinned on all CPUs.
 #
 # Settings (environment): DURATION=15 THREADS=2 CONNECTIONS=32 RATE=1000 LAT_DURATION=15 LAT_CONNECTIONS=64
-#   STREAM_RATE=200 STREAM_WORDS=24 STREAM_DELAY_MS=1 WARMUP=3 PIN=split|none ROUNDS=3
+#   STREAM_RATE=200 STREAM_WORDS=24 STREAM_DELAY_MS=1 WARMUP=3 PIN=split|none ROUNDS=3 THROUGHPUT_ROUNDS=$ROUNDS
 #   FP=1 (0: leave out moat-fp) MOAT_BASELINE_BIN=PATH (add moat-base, that binary, measured alike)
 #   PRIORITY=N (run the benchmark's session at autogroup nice N, see below; same for every configuration)
 #   MOCK_LATENCY_MS= (unset: the mock answers at once; N sends x-mock-latency-ms: N)
@@ -272,9 +273,15 @@ log "layout: PIN=$PIN client CPUs $client_cpus, mock+proxy CPUs $server_cpus; mo
 log "warm-up: ${WARMUP}s of wrk per configuration"
 for c in "${configs[@]}"; do run_wrk "$c" "${WARMUP}s" "$tmp/warm-$c.txt"; wait_idle $idle_pids; done
 
-# 1. Max throughput.
-for c in "${configs[@]}"; do
-  log "throughput: $c (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s)"
+# 1. Max throughput: THROUGHPUT_ROUNDS rounds (default ROUNDS), each through the configurations in a rotated
+# order; each configuration's round with the median req/s is its figure (wrk-C.json), every round is kept
+# (wrk-C-rR.json) and the report prints the moat/nginx ratio of each round beside the ratio of the medians.
+TROUNDS=${THROUGHPUT_ROUNDS:-$ROUNDS}
+for ((tround = 1; tround <= TROUNDS; tround++)); do
+torder=()
+for ((k = 0; k < ${#configs[@]}; k++)); do torder+=("${configs[$(( (k + tround - 1) % ${#configs[@]} ))]}"); done
+for c in "${torder[@]}"; do
+  log "round $tround/$TROUNDS throughput: $c (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s)"
   procs=$(procs_of "$c")
   # shellcheck disable=SC2086
   t0=$(cpu_ticks $procs); m0=$(cpu_ticks "$mock_pid")
@@ -293,7 +300,17 @@ for c in "${configs[@]}"; do
   p50=$(to_ms "$(awk '$1=="50%" {print $2}' "$f")")
   p99=$(to_ms "$(awk '$1=="99%" {print $2}' "$f")")
   printf '{"rps":%s,"requests":%s,"non_2xx":%s,"socket_errors":%s,"p50_ms":%s,"p99_ms":%s,"cpu_ticks":%s,"mock_cpu_ticks":%s}\n' \
-    "$rps" "$total" "${non2xx:-0}" "${sockerr:-0}" "$p50" "$p99" $((t1 - t0)) $((m1 - m0)) >"$tmp/wrk-$c.json"
+    "$rps" "$total" "${non2xx:-0}" "${sockerr:-0}" "$p50" "$p99" $((t1 - t0)) $((m1 - m0)) >"$tmp/wrk-$c-r$tround.json"
+  cp "$f" "$tmp/wrk-$c-r$tround.txt"
+done
+done
+for c in "${configs[@]}"; do
+  python3 - "$tmp" "$c" "$TROUNDS" <<'PY'
+import json, shutil, sys
+d, c, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+runs = sorted(range(1, n + 1), key=lambda r: json.load(open(f"{d}/wrk-{c}-r{r}.json"))["rps"])
+shutil.copy(f"{d}/wrk-{c}-r{runs[(n - 1) // 2]}.json", f"{d}/wrk-{c}.json")
+PY
 done
 
 # 2. Latency at a fixed rate, complete answers; 3. streams. With a CPU of its own the generator busy-polls.
@@ -351,7 +368,7 @@ cat >"$tmp/meta.json" <<EOF
  "mock_latency": "$lat_note", "duration": $DURATION, "threads": $THREADS, "connections": $CONNECTIONS, "rate": $RATE,
  "lat_duration": $LAT_DURATION, "lat_connections": $LAT_CONNECTIONS, "stream_rate": $STREAM_RATE,
  "stream_note": "$STREAM_WORDS words, $STREAM_DELAY_MS ms between events",
- "rounds": $ROUNDS, "configs": "${configs[*]}",
+ "rounds": $ROUNDS, "throughput_rounds": $TROUNDS, "configs": "${configs[*]}",
  "peak_rss_kb": {"moat": $(hwm_kb "$moat_pid"), "mock": $(hwm_kb "$mock_pid"), "nginx": $nginx_hwm$([ -z "$base_pid" ] || echo ", \"moat-base\": $(hwm_kb "$base_pid")")}}
 EOF
 python3 "$bench/report.py" "$tmp"

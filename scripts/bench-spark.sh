@@ -17,7 +17,8 @@
 # GZIP_LINES=N (for logs the disk cannot hold as plain JSON Lines: simulate writes through a pipe into gzip parts of
 # N lines, DIR/parts/exchanges-NNNN.jsonl.gz; moat detect reads them in order from zcat, Spark reads the directory),
 # COLLECT=1 (spark-detect --collect: stage 2's ordered lines stream to stage 3 through the driver instead of being
-# written to its work directory, which at industrial 0.75 would be about 23 GB more on the disk),
+# written, gzip-compressed, to its work directory: 5.4 GB at industrial 0.75; at that scale --collect ran the
+# driver's heap out),
 # SPARK_CONF="key=value ..." (more Spark configuration for the spark-detect runs).
 set -euo pipefail
 

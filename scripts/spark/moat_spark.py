@@ -51,6 +51,9 @@ def parse_args(argv):
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="engine tunable, as for moat detect")
     p.add_argument("--work", help="work directory for stage 2's output (default: a temporary directory); on a "
                    "cluster a path the driver can read, or use --collect")
+    p.add_argument("--work-compression", choices=["gzip", "none"], default="gzip",
+                   help="how stage 2 writes its ordered lines to --work (default gzip: about a fifth of the plain "
+                   "size; stage 3 reads them through `gzip -dc`)")
     p.add_argument("--collect", action="store_true",
                    help="stream the ordered lines to stage 3 through the driver (toLocalIterator) instead of files")
     p.add_argument("--postings", action="store_true",
@@ -446,7 +449,10 @@ def main(argv):
         signatures.union(invalid).coalesce(1).write.mode("overwrite").text(side_dir)
         exchanges_dir = os.path.join(work, "exchanges")
         if not args.collect:
-            exchanges.write.mode("overwrite").text(exchanges_dir)
+            writer = exchanges.write.mode("overwrite")
+            if args.work_compression != "none":
+                writer = writer.option("compression", args.work_compression)
+            writer.text(exchanges_dir)
         postings_summary = None
         if args.postings:
             postings_summary = postings_analysis(spark, staged, work)
@@ -469,9 +475,22 @@ def main(argv):
             for row in exchanges.toLocalIterator(prefetchPartitions=True):
                 proc.stdin.write(row["line"].encode("utf-8") + b"\n")
             proc.stdin.close()
-        else:
+        elif args.work_compression == "none":
             proc = subprocess.Popen(cmd + ["--exchanges", exchanges_dir])
+        else:
+            # Spark names the parts part-NNNNN-...: name order is the sort's order, as `moat stage3` reads a directory.
+            parts = sorted(n for n in os.listdir(exchanges_dir) if not n.startswith((".", "_")))
+            if parts:
+                unzip = subprocess.Popen(["gzip", "-dc", "--"] + [os.path.join(exchanges_dir, n) for n in parts],
+                                         stdout=subprocess.PIPE)
+                proc = subprocess.Popen(cmd + ["--exchanges", "-"], stdin=unzip.stdout)
+                unzip.stdout.close()
+            else:
+                unzip = None
+                proc = subprocess.Popen(cmd + ["--exchanges", "-"], stdin=subprocess.DEVNULL)
         _, wait_status, usage3 = os.wait4(proc.pid, 0)
+        if not args.collect and args.work_compression != "none" and unzip is not None and unzip.wait() != 0:
+            raise SystemExit("gzip -dc of stage 2's output failed (exit %d)" % unzip.returncode)
         stage3_peak = peak3(usage3)
         status = proc.returncode = os.waitstatus_to_exitcode(wait_status)
         if status != 0:

@@ -33,6 +33,16 @@ def test_report_is_byte_identical_to_moat_detect_for_partitions(world, tmp_path,
     assert got == reference(world)
 
 
+@pytest.mark.parametrize("compression,suffix", [("gzip", ".gz"), ("none", ".txt")])
+def test_stage2_output_gzip_or_plain_gives_the_same_report(world, tmp_path, compression, suffix):
+    work = tmp_path / "work"
+    got = spark_detect(world, [world / "exchanges.jsonl"], tmp_path / "report.json", 3,
+                       "--work", str(work), "--work-compression", compression)
+    assert got == reference(world)
+    parts = [p.name for p in (work / "exchanges").iterdir() if p.name.startswith("part-")]
+    assert parts and all(n.endswith(suffix) for n in parts)
+
+
 def test_shuffled_input_split_over_files_and_gzip_gives_the_same_report(world, tmp_path):
     lines = (world / "exchanges.jsonl").read_text().splitlines()
     random.Random(7).shuffle(lines)
