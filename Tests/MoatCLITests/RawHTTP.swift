@@ -201,7 +201,9 @@ enum RawHTTP {
     }
 
     #if canImport(Glibc)
-    private static let streamType = Int32(SOCK_STREAM.rawValue)
+    /// Close-on-exec: a process another test spawns meanwhile (PostgreSQL, Chromium, the moat binary) must not
+    /// inherit the socket, or closing it here sends nothing to the server until that process exits.
+    private static let streamType = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
     private static let sendFlags = Int32(MSG_NOSIGNAL)
     #else
     private static let streamType = SOCK_STREAM

@@ -117,7 +117,9 @@ struct RawClient {
     }
 
     #if canImport(Glibc)
-    static let streamType = Int32(SOCK_STREAM.rawValue)
+    /// Close-on-exec: a process another test spawns meanwhile (PostgreSQL, Chromium, the moat binary) must not
+    /// inherit the socket, or closing it here sends nothing to the server until that process exits.
+    static let streamType = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
     #else
     static let streamType = SOCK_STREAM
     #endif
