@@ -470,26 +470,24 @@ def main(argv):
             cmd += ["--accounts", accounts]
         for s in args.set:
             cmd += ["--set", s]
+        unzip = None
         if args.collect:
             proc = subprocess.Popen(cmd + ["--exchanges", "-"], stdin=subprocess.PIPE, bufsize=1 << 20)
             for row in exchanges.toLocalIterator(prefetchPartitions=True):
                 proc.stdin.write(row["line"].encode("utf-8") + b"\n")
             proc.stdin.close()
-        elif args.work_compression == "none":
-            proc = subprocess.Popen(cmd + ["--exchanges", exchanges_dir])
         else:
             # Spark names the parts part-NNNNN-...: name order is the sort's order, as `moat stage3` reads a directory.
             parts = sorted(n for n in os.listdir(exchanges_dir) if not n.startswith((".", "_")))
-            if parts:
+            if args.work_compression != "none" and parts:
                 unzip = subprocess.Popen(["gzip", "-dc", "--"] + [os.path.join(exchanges_dir, n) for n in parts],
                                          stdout=subprocess.PIPE)
                 proc = subprocess.Popen(cmd + ["--exchanges", "-"], stdin=unzip.stdout)
                 unzip.stdout.close()
             else:
-                unzip = None
-                proc = subprocess.Popen(cmd + ["--exchanges", "-"], stdin=subprocess.DEVNULL)
+                proc = subprocess.Popen(cmd + ["--exchanges", exchanges_dir])
         _, wait_status, usage3 = os.wait4(proc.pid, 0)
-        if not args.collect and args.work_compression != "none" and unzip is not None and unzip.wait() != 0:
+        if unzip is not None and unzip.wait() != 0:
             raise SystemExit("gzip -dc of stage 2's output failed (exit %d)" % unzip.returncode)
         stage3_peak = peak3(usage3)
         status = proc.returncode = os.waitstatus_to_exitcode(wait_status)
