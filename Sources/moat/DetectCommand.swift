@@ -65,7 +65,8 @@ struct DetectCommand: ParsableCommand {
             let identities = try accounts.map { path throws(ContractError) in try readAccounts(path: path, skipInvalid: skipInvalid) } ?? []
             let detection = try config()
             let feed = try intel.isEmpty ? nil : PeerIntel.feed(sources: intel, config: intelConfig, accounts: identities, detection: detection)
-            let reader = try ExchangeReader(path: exchanges, skipInvalid: skipInvalid)
+            // Detection never reads answers' text; peers' matchers may (they get whole exchanges).
+            let reader = try ExchangeReader(path: exchanges, skipInvalid: skipInvalid, fields: feed == nil ? .withoutResponse : .all)
             let size = exchanges == "-" ? 0 : ((try? FileManager.default.attributesOfItem(atPath: exchanges)[.size] as? Int64) ?? 0)
             let bar = ProgressBar(label: "detect")
             let report = try Replay.run(reader, accounts: identities, config: detection, progress: { n, bytes in

@@ -84,7 +84,7 @@ struct Stage1Command: ParsableCommand {
             var invalid = 0
             var firstError: String?
             for path in inputs {
-                let reader = try ExchangeReader(path: path, skipInvalid: skipInvalid)
+                let reader = try ExchangeReader(path: path, skipInvalid: skipInvalid, fields: .withoutResponse)
                 while let e = try reader.next() { writer.add(e) { sink.write($0) } }
                 invalid += reader.invalidLines
                 if firstError == nil { firstError = reader.firstErrors.first?.description }

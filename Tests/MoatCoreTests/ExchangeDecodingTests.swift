@@ -332,6 +332,18 @@ import Testing
         #expect(broken.message.hasPrefix("not valid JSON"))
     }
 
+    @Test func withoutResponseSkipsOnlyTheResponseAndStillValidatesIt() throws {
+        let e = try #require(decode(fullExchange.jsonLine, fields: .withoutResponse).value)
+        var expected = fullExchange
+        expected.response = nil
+        #expect(e == expected)
+        #expect(e.prompt != nil && e.systemPrompt != nil)
+        let wrongType = try #require(decode(line([("response", "12")]), fields: .withoutResponse).error)
+        #expect(wrongType.field == "response")
+        let broken = try #require(decode(line([("response", #""bad \q""#)]), fields: .withoutResponse).error)
+        #expect(broken.message.hasPrefix("not valid JSON"))
+    }
+
     @Test func emptyLineBuffer() throws {
         let error = try #require(decode([UInt8]()).error)
         #expect(error.message == "not valid JSON: empty line")

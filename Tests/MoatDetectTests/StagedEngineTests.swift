@@ -68,6 +68,47 @@ import Testing
         #expect(back.exchange.systemPrompt == nil)
     }
 
+    @Test func digestLabelCutEqualsCuttingByCharacters() {
+        let n = ExchangeDigest.labelCharacters
+        let a = String(repeating: "a", count: n - 1)
+        let cases = [
+            String(repeating: "x", count: n + 40),     // ASCII: cut by bytes
+            a + "\r\nmore text after the break",        // CR LF is one character
+            a + "b\u{301} and more",                   // a combining mark joins the 80th character
+            a + "bc\u{301}",                           // ... and one after the cut
+            String(repeating: "é", count: n + 5),      // two bytes each
+            String(repeating: "👩‍💻", count: n),         // a grapheme of several scalars
+            a + "b",                                   // exactly the limit
+        ]
+        for s in cases {
+            #expect(ExchangeDigest.cut(s) == String(s.prefix(n)), "\(s.debugDescription)")
+        }
+    }
+
+    @Test func batchIngestGivesTheSameReportAsOneDigestAtATime() throws {
+        let config = DetectionConfig()
+        var one = DetectionEngine(config: config, accounts: fixture.accounts)
+        var batched = DetectionEngine(config: config, accounts: fixture.accounts)
+        var batch = DigestBatch(capacity: 333)
+        var book = SignatureBook(capacity: 1_000)
+        var changesOne = 0
+        var changesBatched = 0
+        for e in try exchanges() {
+            changesOne += one.ingest(ExchangeDigest(e, hashes: config.familyHashes)).count
+            batch.append(ExchangeDigest(e, hashes: config.familyHashes, book: &book))
+            if batch.isFull {
+                changesBatched += batched.ingest(batch).count
+                batch = DigestBatch(capacity: 333)
+            }
+        }
+        changesBatched += batched.ingest(batch).count
+        changesOne += one.flush().count
+        changesBatched += batched.flush().count
+        #expect(changesOne == changesBatched)
+        #expect(one.report() == batched.report())
+        #expect(batched.report() == fixture.report)
+    }
+
     @Test func stagedReportEqualsReplayForAnyPartitioningAndOrder() throws {
         let all = try exchanges()
         for k in [1, 2, 4, 7] {

@@ -90,15 +90,15 @@ extension Exchange {
     ///
     /// Unknown fields are skipped, `null` counts as absent, duplicate keys: the last one wins.
     /// With `fields: .withoutText`, `system_prompt`, `prompt` and `response` are checked (JSON syntax,
-    /// type, UTF-8) but not built, and come back nil.
+    /// type, UTF-8) but not built, and come back nil; with `.withoutResponse`, only `response` is.
     public static func decode(line: UnsafeBufferPointer<UInt8>, file: String, lineNumber: Int,
                               fields: ExchangeReader.Fields = .all) throws(ContractError) -> Exchange {
         try JSONScanner.decodeLine(line, file: file, lineNumber: lineNumber) { (s) throws(JSONError) in
-            try decode(&s, withText: fields == .all)
+            try decode(&s, withText: fields != .withoutText, withResponse: fields == .all)
         }
     }
 
-    static func decode(_ s: inout JSONScanner, withText: Bool) throws(JSONError) -> Exchange {
+    static func decode(_ s: inout JSONScanner, withText: Bool, withResponse: Bool) throws(JSONError) -> Exchange {
         var id: String?
         var ts: Timestamp?
         var accountID: String?
@@ -149,7 +149,7 @@ extension Exchange {
             case .prompt:
                 if withText { prompt = try s.readString(field: "prompt") } else { _ = try s.skipString(field: "prompt") }
             case .response:
-                if withText {
+                if withResponse {
                     response = try s.readString(field: "response")
                 } else {
                     _ = try s.skipString(field: "response")

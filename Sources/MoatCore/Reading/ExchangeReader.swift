@@ -12,6 +12,9 @@ public final class ExchangeReader {
         /// Everything but `system_prompt`, `prompt` and `response`, which are validated but not built
         /// (they come back nil): for fast metadata-only passes.
         case withoutText
+        /// Everything but `response`, which is validated but not built (it comes back nil): what detection
+        /// reads (it never looks at answers' text), without the cost of building the largest field.
+        case withoutResponse
     }
 
     /// How many errors `firstErrors` keeps.

@@ -8,6 +8,9 @@ import MoatCore
 /// once common.
 public struct DetectionEngine {
     public let config: DetectionConfig
+    /// The configuration's per-kind settings as arrays by `LinkKind.rawValue`: read several times per
+    /// exchange, where a dictionary lookup would hash the kind each time.
+    let perKind: PerKind
 
     // Accounts
     var index: [String: Int32] = [:]
@@ -86,8 +89,32 @@ public struct DetectionEngine {
         var reconciledAtSize = 0
     }
 
+    struct PerKind {
+        var budget: [Int]
+        var weight: [Double]
+        var cap: [Int]
+        var ipNetworkBudget: Int
+        var prefixNetworkBudget: Int
+
+        init(_ config: DetectionConfig) {
+            let kinds = LinkKind.allCases
+            let size = Int(kinds.map(\.rawValue).max() ?? 0) + 1
+            budget = Array(repeating: 16, count: size)
+            weight = Array(repeating: 0, count: size)
+            cap = Array(repeating: 128, count: size)
+            for k in kinds {
+                budget[Int(k.rawValue)] = config.valueBudgets[k] ?? 16
+                weight[Int(k.rawValue)] = config.kindWeights[k] ?? 0
+                cap[Int(k.rawValue)] = config.memberCaps[k] ?? 128
+            }
+            ipNetworkBudget = config.valueBudgets[.ip] ?? 48
+            prefixNetworkBudget = config.valueBudgets[.cloudPrefix] ?? 48
+        }
+    }
+
     public init(config: DetectionConfig = DetectionConfig(), accounts: [Account] = []) {
         self.config = config
+        perKind = PerKind(config)
         var byID: [String: Account] = [:]
         for a in accounts { byID[a.accountID] = a }
         identities = byID
@@ -105,10 +132,27 @@ public struct DetectionEngine {
     /// Takes one exchange already reduced to what detection reads (stage 1 of the staged engine; `moat detect`
     /// computes digests on its reading thread). The same verdicts as `ingest(_:)` with the full exchange.
     public mutating func ingest(_ d: consuming ExchangeDigest) -> [VerdictChange] {
-        reorder.push(d)
+        ingest(DigestBatch(d))
+    }
+
+    /// Takes a batch of digests, in order; the same verdicts as `ingest(_:)` with each in turn. The engine reads
+    /// them in place and keeps a reference to the batch while any of them waits for reordering.
+    public mutating func ingest(_ batch: DigestBatch) -> [VerdictChange] {
         var changes: [VerdictChange] = []
-        while let next = reorder.pop(draining: false) { process(next, &changes) }
+        for k in 0..<batch.count { ingest(batch, at: k, &changes) }
         return changes
+    }
+
+    /// Takes the batch's digest at `index` (a caller that has more to do between digests).
+    public mutating func ingest(_ batch: DigestBatch, at index: Int) -> [VerdictChange] {
+        var changes: [VerdictChange] = []
+        ingest(batch, at: index, &changes)
+        return changes
+    }
+
+    mutating func ingest(_ batch: DigestBatch, at index: Int, _ changes: inout [VerdictChange]) {
+        reorder.push(batch, index)
+        while let next = reorder.pop(draining: false) { process(next, &changes) }
     }
 
     /// Processes everything still held for reordering (end of a log).
@@ -118,8 +162,14 @@ public struct DetectionEngine {
         return changes
     }
 
-    mutating func process(_ d: ExchangeDigest, _ changes: inout [VerdictChange]) {
-        let e = d.exchange
+    mutating func process(_ slot: ReorderBuffer.Slot, _ changes: inout [VerdictChange]) {
+        // Borrowed in place: binding the digest or its parts to locals here would copy a dozen strings.
+        let d = slot.batch
+        let k = Int(slot.index)
+        process(d[k].exchange, d[k].features, d[k].systemPromptSignature, &changes)
+    }
+
+    mutating func process(_ e: Exchange, _ features: ExchangeFeatures, _ signature: [UInt64]?, _ changes: inout [VerdictChange]) {
         let ts = e.ts.milliseconds
         if isDuplicate(e.id, ts) { stats.duplicates += 1; return }
         if let last = stats.lastTs, ts < last { stats.late += 1 }
@@ -129,9 +179,9 @@ public struct DetectionEngine {
         if firstEventTs == nil { firstEventTs = ts }
 
         let a = account(e.accountID, ts: ts, &changes)
-        var f = d.features
+        var f = features
         if let exact = f.systemPromptHash {
-            f.systemPromptHash = families.family(exact: exact, label: e.systemPrompt ?? "", signature: d.systemPromptSignature ?? [])
+            f.systemPromptHash = families.family(exact: exact, label: e.systemPrompt ?? "", signature: signature ?? [])
         }
         let (prefix, hosting) = network(e)
         let i = Int(a)
@@ -143,15 +193,16 @@ public struct DetectionEngine {
 
         if let ip = e.client.ip {
             let key = StableHash.of(ip, seed: 11)
-            profiles[i].useNetwork(key, budget: config.valueBudgets[.ip] ?? 48)
+            profiles[i].useNetwork(key, budget: perKind.ipNetworkBudget)
             register(a, key: key, kind: .ip, label: { ip }, ts: ts, &changes, scale: hosting ? 1 : config.residentialIPWeight)
         }
         if hosting, let prefix {
-            profiles[i].useNetwork(prefix, budget: config.valueBudgets[.cloudPrefix] ?? 48)
+            profiles[i].useNetwork(prefix, budget: perKind.prefixNetworkBudget)
             // A big cloud's /24 is shared by countless unrelated tenants; a small host's is not.
             let population = max(Double(profiles.count), config.rarityFloorAccounts)
             let provider = e.client.asn.map { LinkIndex.rarity(holders: asnHolders[$0] ?? 1, population: population, seen: profiles.count).squareRoot() } ?? 1
-            register(a, key: prefix, kind: .cloudPrefix, label: { Self.prefixLabel(e.client.ip ?? "") }, ts: ts, &changes,
+            let ip = e.client.ip ?? ""
+            register(a, key: prefix, kind: .cloudPrefix, label: { Self.prefixLabel(ip) }, ts: ts, &changes,
                      scale: provider)
         }
         var stack: UInt64?
@@ -163,18 +214,22 @@ public struct DetectionEngine {
             stack = h.value
             register(a, key: h.value, kind: .clientStack, label: { "\(ua) | \(tls)" }, ts: ts, &changes)
         }
+        // Labels' closures capture single fields: one capturing `e` would copy the whole exchange on every call.
         if let sp = f.systemPromptHash {
-            register(a, key: sp, kind: .systemPrompt, label: { "sp:" + String(sp, radix: 16) + " " + String((e.systemPrompt ?? "").prefix(80)) },
+            let text = e.systemPrompt ?? ""
+            register(a, key: sp, kind: .systemPrompt, label: { "sp:" + String(sp, radix: 16) + " " + String(text.prefix(80)) },
                      ts: ts, &changes)
         }
         for (k, key) in f.templates.enumerated() where profiles[i].countTemplate(key, cap: config.maxTemplatesPerAccount) == config.templateMinUses {
             // The head of a prompt is its framing, an operator's own words; the rest is mostly payload.
             if k == 0, headTemplates.count < config.maxFamilyTexts { headTemplates.insert(key) }
-            register(a, key: key, kind: .template, label: { "tpl:" + String(key, radix: 16) + " " + String((e.prompt ?? "").prefix(80)) },
+            let prompt = e.prompt ?? ""
+            register(a, key: key, kind: .template, label: { "tpl:" + String(key, radix: 16) + " " + String(prompt.prefix(80)) },
                      ts: ts, &changes)
         }
         if profiles[i].countShape(f.shape, cap: config.maxTemplatesPerAccount) == config.shapeMinUses {
-            register(a, key: f.shape, kind: .requestShape, label: { ExchangeFeatures.shapeLabel(e) }, ts: ts, &changes)
+            let label = ExchangeFeatures.shapeLabel(e)
+            register(a, key: f.shape, kind: .requestShape, label: { label }, ts: ts, &changes)
         }
         updateScore(a, ts: ts, &changes)
         observeCoactivity(a, kind: .clientStack, value: stack, ts: ts, e, f, &changes)

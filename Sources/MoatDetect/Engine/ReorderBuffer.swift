@@ -4,11 +4,13 @@ import MoatCore
 ///
 /// An exchange is released once the newest time seen is more than `window` past it. One that arrives
 /// after its moment was released is processed at once and counted as late. The heap orders small keys;
-/// the exchanges themselves stay put in slots, so reordering never copies them.
+/// the exchanges themselves stay put in their batches, so reordering never copies them.
 struct ReorderBuffer {
+    /// Where an exchange waits: its batch and its place in it.
+    struct Slot { var batch: DigestBatch; var index: Int32 }
     private struct Key { var ts: Int64; var seq: Int; var slot: Int32 }
     private var heap: [Key] = []
-    private var slots: [ExchangeDigest?] = []
+    private var slots: [Slot?] = []
     private var free: [Int32] = []
     private var sequence = 0
     let window: Int64
@@ -18,15 +20,16 @@ struct ReorderBuffer {
 
     var count: Int { heap.count }
 
-    mutating func push(_ e: consuming ExchangeDigest) {
-        let ts = e.exchange.ts.milliseconds
+    mutating func push(_ batch: DigestBatch, _ index: Int) {
+        let ts = batch[index].exchange.ts.milliseconds
+        let entry = Slot(batch: batch, index: Int32(index))
         let slot: Int32
         if let reused = free.popLast() {
             slot = reused
-            slots[Int(slot)] = e
+            slots[Int(slot)] = entry
         } else {
             slot = Int32(slots.count)
-            slots.append(e)
+            slots.append(entry)
         }
         heap.append(Key(ts: ts, seq: sequence, slot: slot))
         sequence += 1
@@ -41,7 +44,7 @@ struct ReorderBuffer {
     }
 
     /// The next exchange whose time is at least `window` older than the newest seen (or any, when draining).
-    mutating func pop(draining: Bool) -> ExchangeDigest? {
+    mutating func pop(draining: Bool) -> Slot? {
         guard let top = heap.first, draining || top.ts <= watermark - window else { return nil }
         let last = heap.removeLast()
         if !heap.isEmpty {
@@ -57,7 +60,7 @@ struct ReorderBuffer {
                 i = m
             }
         }
-        var out: ExchangeDigest? = nil
+        var out: Slot? = nil
         swap(&out, &slots[Int(top.slot)])
         free.append(top.slot)
         return out

@@ -30,39 +30,56 @@ public enum Replay {
         let producer = Thread {
             let reader = box.value
             var book = SignatureBook(capacity: 200_000)
-            var batch: [ExchangeDigest] = []
+            var batch = DigestBatch(capacity: BatchChannel.batchSize)
             var whole: [Exchange] = []
-            batch.reserveCapacity(BatchChannel.batchSize)
             do {
                 while let e = try reader.next() {
-                    batch.append(ExchangeDigest(e, hashes: hashes, book: &book))
                     if keepExchanges { whole.append(e) }
-                    if batch.count == BatchChannel.batchSize {
-                        channel.put(.exchanges(batch, whole, reader.bytesRead))
-                        batch = []
+                    batch.append(ExchangeDigest(e, hashes: hashes, book: &book))
+                    if batch.isFull {
+                        channel.put(.exchanges(BatchChannel.Batch(batch, whole, reader.bytesRead)))
+                        batch = DigestBatch(capacity: BatchChannel.batchSize)
                         whole = []
-                        batch.reserveCapacity(BatchChannel.batchSize)
                     }
                 }
-                channel.put(.exchanges(batch, whole, reader.bytesRead))
+                channel.put(.exchanges(BatchChannel.Batch(batch, whole, reader.bytesRead)))
                 channel.put(.end)
             } catch {
-                channel.put(.exchanges(batch, whole, reader.bytesRead))
+                channel.put(.exchanges(BatchChannel.Batch(batch, whole, reader.bytesRead)))
                 channel.put(.failed(error as? ContractError ?? ContractError(file: reader.path, message: "\(error)")))
             }
         }
         producer.stackSize = 8 << 20
         producer.start()
         var n = 0
+        // Batches the engine may still hold (exchanges waiting for reordering), oldest first. One it no longer
+        // holds goes back to the reading thread to be freed there, where its digests were allocated: freeing
+        // them here would contend for the other thread's malloc arena.
+        var inflight: [DigestBatch] = []
+        var oldest = 0
         loop: while true {
             switch channel.take() {
-            case .exchanges(let batch, let whole, let bytes):
-                for (i, e) in batch.enumerated() {
-                    _ = engine.ingest(e)
-                    if let peers, i < whole.count { for p in peers(whole[i]) { _ = engine.ingest(peer: p) } }
+            case .exchanges(let batch):
+                let digests = batch.digests
+                if let peers {
+                    for i in 0..<digests.count {
+                        _ = engine.ingest(digests, at: i)
+                        if i < batch.whole.count { for p in peers(batch.whole[i]) { _ = engine.ingest(peer: p) } }
+                    }
+                } else {
+                    _ = engine.ingest(digests)
                 }
-                n += batch.count
-                progress?(n, bytes)
+                n += digests.count
+                progress?(n, batch.bytesRead)
+                inflight.append(digests)
+                var done: [DigestBatch] = []
+                while oldest < inflight.count, isKnownUniquelyReferenced(&inflight[oldest]) {
+                    done.append(inflight[oldest])
+                    inflight[oldest] = DigestBatch.empty
+                    oldest += 1
+                }
+                if oldest > 64 { inflight.removeFirst(oldest); oldest = 0 }
+                if !done.isEmpty { channel.recycle(done) }
             case .end:
                 break loop
             case .failed(let error):
@@ -77,7 +94,19 @@ public enum Replay {
 
 /// A bounded queue of parsed batches between the reading thread and the engine.
 final class BatchChannel: @unchecked Sendable {
-    enum Item { case exchanges([ExchangeDigest], [Exchange], Int64), end, failed(ContractError) }
+    enum Item { case exchanges(Batch), end, failed(ContractError) }
+
+    struct Batch {
+        let digests: DigestBatch
+        let whole: [Exchange]
+        let bytesRead: Int64
+
+        init(_ digests: DigestBatch, _ whole: [Exchange], _ bytesRead: Int64) {
+            self.digests = digests
+            self.whole = whole
+            self.bytesRead = bytesRead
+        }
+    }
     static let batchSize = 2_048
 
     private let condition = NSCondition()
@@ -86,11 +115,23 @@ final class BatchChannel: @unchecked Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
+    /// Batches the engine is done with, for the reading thread to free.
+    private var returned: [DigestBatch] = []
+
     func put(_ item: Item) {
         condition.lock()
         while items.count >= capacity { condition.wait() }
         items.append(item)
+        var free: [DigestBatch] = []
+        swap(&free, &returned)
         condition.broadcast()
+        condition.unlock()
+        free.removeAll()  // freed here, on the reading thread, outside the lock
+    }
+
+    func recycle(_ batches: [DigestBatch]) {
+        condition.lock()
+        returned.append(contentsOf: batches)
         condition.unlock()
     }
 

@@ -21,7 +21,7 @@ struct ExchangeFeatures: Sendable, Equatable {
     static let minHashTokens = 64
     static let minHashCount = 8
 
-    init(_ e: Exchange) {
+    init(_ e: borrowing Exchange) {
         thinking = e.thinkingRequested == true || (e.reasoningTokens ?? 0) > 0
         tools = (e.tools ?? 0) > 0 || (e.toolCalls ?? 0) > 0
         systemPromptHash = e.systemPrompt.flatMap { $0.isEmpty ? nil : StableHash.of($0, seed: 7) }

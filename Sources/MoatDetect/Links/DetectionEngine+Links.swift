@@ -35,20 +35,20 @@ extension DetectionEngine {
         let i = Int(a)
         let k = Int(kind.rawValue)
         guard !profiles[i].values.contains(key) else { return }
-        guard Int(profiles[i].kindCounts[k]) < (config.valueBudgets[kind] ?? 16) else {
+        guard Int(profiles[i].kindCounts[k]) < perKind.budget[k] else {
             profiles[i].overflow[k] &+= 1
             return
         }
         profiles[i].values.insert(key)
         if !kind.isHard { profiles[i].softValues.append(key) }
         profiles[i].kindCounts[k] += 1
-        let kindWeight = (config.kindWeights[kind] ?? 0) * scale
+        let kindWeight = perKind.weight[k] * scale
         let population = max(Double(profiles.count), config.rarityFloorAccounts)
         let seen = profiles.count
         let weight = custom ?? { holders in LinkIndex.rarity(holders: holders, population: population, seen: seen) }
         let org = profiles[i].identity?.orgID
         var linked: [(Int32, Double)] = []
-        links.add(a, key: key, kind: kind, label: label, cap: config.memberCaps[kind] ?? 128,
+        links.add(a, key: key, kind: kind, label: label, cap: perKind.cap[k],
                   weight: { kindWeight * weight($0) }) { other, w in linked.append((other, w)) }
         let network = kind == .ip || kind == .cloudPrefix
         for (other, linkWeight) in linked {
@@ -100,7 +100,7 @@ extension DetectionEngine {
         let population = max(Double(profiles.count), config.rarityFloorAccounts)
         for key in profiles[x].softValues where profiles[y].values.contains(key) {
             guard let v = links.values[key], !v.common else { continue }
-            let w = (config.kindWeights[v.kind] ?? 0) * LinkIndex.rarity(holders: v.members.count, population: population, seen: profiles.count)
+            let w = perKind.weight[Int(v.kind.rawValue)] * LinkIndex.rarity(holders: v.members.count, population: population, seen: profiles.count)
             guard w > 0 else { continue }
             _ = LinkIndex.add(&p, kind: v.kind, weight: w, strong: config.minHardKindWeight, authored: isFamilyValue(key, v.kind))
         }

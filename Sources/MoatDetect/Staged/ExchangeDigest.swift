@@ -28,12 +28,12 @@ public struct ExchangeDigest: Sendable, Equatable {
     }
 
     /// Digests an exchange, taking the system prompt's signature from `book` when it is there (and adding it).
-    public init(_ e: Exchange, hashes: Int, book: inout SignatureBook) {
+    public init(_ e: consuming Exchange, hashes: Int, book: inout SignatureBook) {
         features = ExchangeFeatures(e)
         if let exact = features.systemPromptHash, let text = e.systemPrompt {
             systemPromptSignature = book.signature(exact: exact, text: text, hashes: hashes)
         }
-        var cut = e
+        var cut = consume e
         cut.response = nil
         cut.label = nil
         // Fields detection never reads: dropped, so that a digest read back from a staged line is equal.
@@ -45,8 +45,8 @@ public struct ExchangeDigest: Sendable, Equatable {
         cut.latencyMs = nil
         cut.outcome = nil
         cut.countermeasure = nil
-        cut.prompt = e.prompt.map(Self.cut)
-        cut.systemPrompt = e.systemPrompt.map(Self.cut)
+        cut.prompt = cut.prompt.map(Self.cut)
+        cut.systemPrompt = cut.systemPrompt.map(Self.cut)
         exchange = cut
     }
 
@@ -57,7 +57,20 @@ public struct ExchangeDigest: Sendable, Equatable {
     }
 
     static func cut(_ s: String) -> String {
-        s.utf8.count <= labelCharacters ? s : String(s.prefix(labelCharacters))
+        let utf8 = s.utf8
+        guard utf8.count > labelCharacters else { return s }
+        // ASCII without a carriage return (which pairs with a line feed into one character) has one character
+        // per byte: cut by bytes, without walking grapheme boundaries. The byte after the cut must be ASCII too,
+        // or it could be a combining mark that belongs to the last character.
+        var fast = true
+        var k = 0
+        for b in utf8 {
+            if b >= 0x80 || b == 13 { fast = false; break }
+            k += 1
+            if k > labelCharacters { break }
+        }
+        guard fast else { return String(s.prefix(labelCharacters)) }
+        return String(Substring(utf8.prefix(labelCharacters)))
     }
 }
 
