@@ -81,6 +81,10 @@ public actor Enforcer {
         writeAudit()
     }
 
+    /// What detection decodes of a logged exchange: never the answer's text (the engine does not read it),
+    /// unless peers' indicators are matched, which get whole exchanges.
+    private var detectionFields: ExchangeReader.Fields { peers == nil ? .withoutResponse : .all }
+
     /// One exchange into the engine, then the peers' evidence it makes due.
     private func detect(_ e: Exchange) {
         apply(engine.ingest(e), org: e.orgID)
@@ -110,7 +114,7 @@ public actor Enforcer {
                 while n < 256, try reader.next(limit: journal.end, { record in
                     let line = UnsafeBufferPointer(start: record.line.baseAddress?.assumingMemoryBound(to: UInt8.self), count: record.line.count)
                     do {
-                        let e = try Exchange.decode(line: line, file: "journal", lineNumber: 0)
+                        let e = try Exchange.decode(line: line, file: "journal", lineNumber: 0, fields: detectionFields)
                         ingested += 1
                         detect(e)
                     } catch {
@@ -155,7 +159,7 @@ public actor Enforcer {
         for var line in lines {
             line.withUTF8 { bytes in
                 do {
-                    let e = try Exchange.decode(line: bytes, file: "log", lineNumber: 0)
+                    let e = try Exchange.decode(line: bytes, file: "log", lineNumber: 0, fields: detectionFields)
                     ingested += 1
                     detect(e)
                 } catch {
@@ -345,7 +349,7 @@ public actor Enforcer {
             for var line in batch.lines {
                 line.withUTF8 { bytes in
                     do {
-                        let e = try Exchange.decode(line: bytes, file: "log", lineNumber: 0)
+                        let e = try Exchange.decode(line: bytes, file: "log", lineNumber: 0, fields: detectionFields)
                         ingested += 1
                         apply(engine.ingest(e), org: e.orgID)
                     } catch {
