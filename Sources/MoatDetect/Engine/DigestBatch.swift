@@ -22,9 +22,6 @@ public final class DigestBatch: @unchecked Sendable {
 
     public var isFull: Bool { count == capacity }
 
-    /// An empty batch, a placeholder.
-    static let empty = DigestBatch(capacity: 1)
-
     /// Adds a digest; the batch must not be full or already handed to an engine.
     public func append(_ d: consuming ExchangeDigest) {
         precondition(count < capacity, "DigestBatch is full")
@@ -34,7 +31,10 @@ public final class DigestBatch: @unchecked Sendable {
 
     /// The digest at `index`, borrowed in place.
     subscript(index: Int) -> ExchangeDigest {
-        unsafeAddress { UnsafePointer(items + index) }
+        unsafeAddress {
+            assert(index >= 0 && index < count, "DigestBatch index out of range")
+            return UnsafePointer(items + index)
+        }
     }
 
     deinit {

@@ -55,7 +55,7 @@ public enum Replay {
         // Batches the engine may still hold (exchanges waiting for reordering), oldest first. One it no longer
         // holds goes back to the reading thread to be freed there, where its digests were allocated: freeing
         // them here would contend for the other thread's malloc arena.
-        var inflight: [DigestBatch] = []
+        var inflight: [DigestBatch?] = []
         var oldest = 0
         loop: while true {
             switch channel.take() {
@@ -74,8 +74,7 @@ public enum Replay {
                 inflight.append(digests)
                 var done: [DigestBatch] = []
                 while oldest < inflight.count, isKnownUniquelyReferenced(&inflight[oldest]) {
-                    done.append(inflight[oldest])
-                    inflight[oldest] = DigestBatch.empty
+                    done.append(inflight[oldest].take()!)
                     oldest += 1
                 }
                 if oldest > 64 { inflight.removeFirst(oldest); oldest = 0 }
